@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { parseConfig, UserError, type Config } from '@sd-actions/core';
+
+/** Read and validate the config file named by the `config` input, relative to the workspace. */
+export function loadConfigFile(workspace: string, configPath: string): Config {
+  const full = isAbsolute(configPath) ? configPath : join(workspace, configPath);
+  let text: string;
+  try {
+    text = readFileSync(full, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(
+      `Input "config": ${JSON.stringify(configPath)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`} in ${workspace}; expected the sd-actions config file (see the README: "Adopting sd-actions")`,
+    );
+  }
+  const shown = isAbsolute(configPath) ? relative(workspace, full) || configPath : configPath;
+  return parseConfig(text, shown.startsWith('..') ? full : shown);
+}

@@ -1,0 +1,6 @@
+export * from './inputs.js';
+export * from './summary.js';
+export * from './run.js';
+export * from './event.js';
+export * from './process.js';
+export * from './config-file.js';

@@ -1,0 +1,541 @@
+/**
+ * The `.github/sd-actions.yml` contract (DESIGN.md §2.1): parsing, defaults and validation.
+ *
+ * Every problem is reported as a UserError naming the file, the key path, the bad value and
+ * what was expected, with the line of the offending node so annotations point at it.
+ * Pure: the caller reads the file; `parseConfig` only sees its text.
+ */
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { UserError, show } from './errors.js';
+import { isGlob, normaliseRepoPath } from './paths.js';
+import { placeholdersOf, type Placeholder } from './templates.js';
+
+export const DEFAULT_CONFIG_PATH = '.github/sd-actions.yml';
+export const REGISTRY_TYPES = ['oci-layout', 'oci', 'ecr'] as const;
+export type RegistryType = (typeof REGISTRY_TYPES)[number];
+
+export interface RegistryConfig {
+  type: RegistryType;
+  /** oci: host[:port][/namespace]; ecr: <account>.dkr.ecr.<region>.amazonaws.com; oci-layout: a directory. */
+  url: string;
+  /** Plain http (loopback or lab registries only). */
+  insecure: boolean;
+}
+
+export interface ServiceConfig {
+  name: string;
+  /** Repo-relative directory whose changes mark the service changed. */
+  path: string;
+  /** Repository name under registry.url. */
+  image: string;
+  /** Paths or globs that also mark the service changed. */
+  dependsOn: string[];
+}
+
+export type SoakPolicy = 'warn' | 'fail';
+
+export interface EnvironmentConfig {
+  name: string;
+  /** The environment artifacts are promoted from; undefined for an entry environment (fed by builds). */
+  from?: string;
+  branch: string;
+  /** Registry tags to put on the promoted digest; templates like "{version}", or moving tags like "prd". */
+  tags: string[];
+  approvals: number;
+  /** Minimum time an artifact must have spent in `from` before it may be promoted here, in ms. */
+  minSoakMs?: number;
+  minSoak?: string;
+  soakPolicy: SoakPolicy;
+  allowDowngrade: boolean;
+}
+
+export interface GitConfig {
+  tag: string;
+  releaseBranch: string;
+}
+
+export interface Config {
+  /** The file the config was read from, repo-relative, for messages. */
+  file: string;
+  registry: RegistryConfig;
+  services: Map<string, ServiceConfig>;
+  shared: string[];
+  environments: Map<string, EnvironmentConfig>;
+  manifests: string;
+  git: GitConfig;
+}
+
+export const DEFAULT_REGISTRY: RegistryConfig = {
+  type: 'oci-layout',
+  url: '.sd-actions/registry',
+  insecure: false,
+};
+export const DEFAULT_MANIFESTS = 'release-manifests/{environment}.yaml';
+export const DEFAULT_GIT: GitConfig = {
+  tag: '{service}/{version}',
+  releaseBranch: 'release/{service}-{major}.{minor}',
+};
+/** The chain from DESIGN.md §2.1, used when a config has no `environments` key. */
+export const DEFAULT_ENVIRONMENTS_YAML = {
+  dev: { branch: 'gitops/dev-auto-update', tags: ['dev'] },
+  staging: { from: 'dev', branch: 'gitops/staging-releases', tags: ['{version}'] },
+  production: {
+    from: 'staging',
+    branch: 'gitops/production-releases',
+    tags: ['{version}', 'prd'],
+    approvals: 2,
+    minSoak: '24h',
+  },
+};
+
+const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+/** OCI distribution spec repository name grammar. */
+const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const HOST =
+  /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::\d{1,5})?(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const ECR_HOST = /^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/;
+const DURATION = /^(?:\d+[smhdw])+$/;
+const DURATION_UNIT_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
+
+type KeyPath = (string | number)[];
+
+/** Parse a duration like "24h", "90m", "1d12h" into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  if (!DURATION.test(text)) return undefined;
+  let ms = 0;
+  for (const m of text.matchAll(/(\d+)([smhdw])/g)) ms += Number(m[1]) * (DURATION_UNIT_MS[m[2] ?? 's'] ?? 0);
+  return ms;
+}
+
+/** A git ref name component check, stricter than git's own (no shell-unfriendly characters either). */
+export function refNameProblem(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  if (!/^[A-Za-z0-9._\-/{}]+$/.test(name)) return 'may only contain letters, digits, ".", "_", "-" and "/"';
+  if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.'))
+    return 'must not start with "-" or "/" nor end with "/" or "."';
+  if (name.includes('..') || name.includes('//')) return 'must not contain ".." or "//"';
+  if (name.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock')))
+    return 'has a component starting with "." or ending with ".lock"';
+  return undefined;
+}
+
+class Reader {
+  constructor(
+    readonly file: string,
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  fail(path: KeyPath, value: unknown, expected: string): never {
+    const where = this.locate(path);
+    const key = path.length ? path.join('.') : '(top level)';
+    throw new UserError(`${this.file}: ${key}: ${show(value)} ${expected}`, where);
+  }
+
+  /** Like fail, for messages that do not quote a value. */
+  failText(path: KeyPath, text: string): never {
+    const key = path.length ? path.join('.') : '(top level)';
+    throw new UserError(`${this.file}: ${key}: ${text}`, this.locate(path));
+  }
+
+  private locate(path: KeyPath): { file: string; line?: number; column?: number } {
+    // Walk up until a node exists (a missing key is reported at its parent).
+    for (let n = path.length; n >= 0; n--) {
+      const node = this.doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node && node.range) {
+        const pos = this.lines.linePos(node.range[0]);
+        return { file: this.file, line: pos.line, column: pos.col };
+      }
+    }
+    return { file: this.file };
+  }
+
+  object(path: KeyPath, value: unknown, allowed: readonly string[]): Record<string, unknown> {
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      this.fail(path, value, 'is not a mapping; expected keys');
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) {
+        const hint = closest(key, allowed);
+        this.failText(
+          [...path, key],
+          `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${allowed.join(', ')}`,
+        );
+      }
+    }
+    return value as Record<string, unknown>;
+  }
+
+  string(path: KeyPath, value: unknown, fallback?: string): string {
+    if (value === undefined || value === null) {
+      if (fallback !== undefined) return fallback;
+      this.failText(path, 'is required');
+    }
+    if (typeof value !== 'string' || value.trim() === '') this.fail(path, value, 'is not a non-empty string');
+    return value;
+  }
+
+  stringList(path: KeyPath, value: unknown): string[] {
+    if (value === undefined || value === null) return [];
+    if (typeof value === 'string') value = [value];
+    if (!Array.isArray(value)) this.fail(path, value, 'is not a list of strings');
+    return value.map((item, i) => this.string([...path, i], item));
+  }
+
+  boolean(path: KeyPath, value: unknown, fallback: boolean): boolean {
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== 'boolean') this.fail(path, value, 'is not a boolean; expected true or false');
+    return value;
+  }
+
+  template(
+    path: KeyPath,
+    value: string,
+    allowed: readonly Placeholder[],
+    required: readonly Placeholder[] = [],
+  ): string {
+    for (const name of placeholdersOf(value)) {
+      if (!(allowed as readonly string[]).includes(name))
+        this.fail(path, value, `uses {${name}}; expected only ${allowed.map((p) => `{${p}}`).join(', ')}`);
+    }
+    for (const name of required) {
+      if (!placeholdersOf(value).includes(name)) this.fail(path, value, `must contain {${name}}`);
+    }
+    return value;
+  }
+
+  repoPath(path: KeyPath, value: unknown, allowGlob: boolean): string {
+    const text = this.string(path, value);
+    if (!allowGlob && isGlob(text))
+      this.fail(path, text, 'is a glob; expected a directory path (globs go in dependsOn or shared)');
+    const result = normaliseRepoPath(text);
+    if ('problem' in result)
+      this.fail(path, text, `${result.problem}; expected a path inside the repository`);
+    return result.path;
+  }
+}
+
+/** Parse and validate config text. `file` is only used in messages. */
+export function parseConfig(text: string, file: string = DEFAULT_CONFIG_PATH): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const pos = lines.linePos(err.pos[0]);
+    throw new UserError(
+      `${file}: not valid YAML at line ${pos.line}, column ${pos.col}: ${err.message.split('\n')[0]}`,
+      {
+        file,
+        line: pos.line,
+        column: pos.col,
+      },
+    );
+  }
+  const r = new Reader(file, doc, lines);
+  const rootValue: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const root = r.object([], rootValue, [
+    'registry',
+    'services',
+    'shared',
+    'environments',
+    'manifests',
+    'git',
+  ]);
+
+  const registry = readRegistry(r, root.registry);
+  const services = readServices(r, root.services);
+  const shared = r.stringList(['shared'], root.shared).map((p, i) => r.repoPath(['shared', i], p, true));
+  const environments = readEnvironments(r, root.environments);
+
+  const manifestsRaw = r.string(['manifests'], root.manifests, DEFAULT_MANIFESTS);
+  r.template(['manifests'], manifestsRaw, ['environment']);
+  const manifests = r
+    .repoPath(['manifests'], manifestsRaw.replace(/\{environment\}/g, '\u0001'), false)
+    .replace(/\u0001/g, '{environment}');
+  const branches = [...environments.values()].map((e) => e.branch);
+  if (new Set(branches).size !== branches.length && !placeholdersOf(manifests).includes('environment')) {
+    r.fail(
+      ['manifests'],
+      manifests,
+      'must contain {environment}, because several environments share a branch',
+    );
+  }
+
+  const gitRaw = r.object(['git'], root.git ?? {}, ['tag', 'releaseBranch']);
+  const git: GitConfig = {
+    tag: r.template(
+      ['git', 'tag'],
+      r.string(['git', 'tag'], gitRaw.tag, DEFAULT_GIT.tag),
+      ['service', 'version', 'major', 'minor', 'patch'],
+      ['service', 'version'],
+    ),
+    releaseBranch: r.template(
+      ['git', 'releaseBranch'],
+      r.string(['git', 'releaseBranch'], gitRaw.releaseBranch, DEFAULT_GIT.releaseBranch),
+      ['service', 'major', 'minor'],
+      ['service'],
+    ),
+  };
+  for (const key of ['tag', 'releaseBranch'] as const) {
+    const problem = refNameProblem(git[key]);
+    if (problem) r.fail(['git', key], git[key], `${problem}; expected a git ref name template`);
+  }
+
+  return { file, registry, services, shared, environments, manifests, git };
+}
+
+function readRegistry(r: Reader, value: unknown): RegistryConfig {
+  if (value === undefined || value === null) return { ...DEFAULT_REGISTRY };
+  const raw = r.object(['registry'], value, ['type', 'url', 'insecure']);
+  const type = r.string(['registry', 'type'], raw.type, DEFAULT_REGISTRY.type);
+  if (!(REGISTRY_TYPES as readonly string[]).includes(type))
+    r.fail(
+      ['registry', 'type'],
+      type,
+      `is not a registry type; expected one of ${REGISTRY_TYPES.join(', ')}`,
+    );
+  const url = r.string(
+    ['registry', 'url'],
+    raw.url,
+    type === 'oci-layout' ? DEFAULT_REGISTRY.url : undefined,
+  );
+  const insecure = r.boolean(['registry', 'insecure'], raw.insecure, false);
+  if (type === 'oci' || type === 'ecr') {
+    if (/^[a-z]+:\/\//i.test(url))
+      r.fail(
+        ['registry', 'url'],
+        url,
+        'has a scheme; expected host[:port][/namespace] (set insecure: true for plain http)',
+      );
+    if (!HOST.test(url))
+      r.fail(['registry', 'url'], url, 'is not a registry address; expected host[:port][/namespace]');
+  }
+  if (type === 'ecr' && !ECR_HOST.test(url))
+    r.fail(
+      ['registry', 'url'],
+      url,
+      'is not an ECR registry; expected <account-id>.dkr.ecr.<region>.amazonaws.com',
+    );
+  if (type === 'ecr' && insecure)
+    r.fail(['registry', 'insecure'], insecure, 'is not allowed for ecr; ECR is https only');
+  return { type: type as RegistryType, url: url.replace(/\/+$/, ''), insecure };
+}
+
+function readServices(r: Reader, value: unknown): Map<string, ServiceConfig> {
+  if (value === undefined || value === null)
+    r.failText(
+      ['services'],
+      'is required; expected a mapping of service name to { path, image?, dependsOn? }',
+    );
+  const raw = r.object(['services'], value, Object.keys(value as object));
+  const names = Object.keys(raw);
+  if (names.length === 0) r.fail(['services'], raw, 'is empty; expected at least one service');
+  const services = new Map<string, ServiceConfig>();
+  const byImage = new Map<string, string>();
+  for (const name of names) {
+    if (!NAME.test(name))
+      r.failText(
+        ['services', name],
+        `${show(name)} is not a valid service name; expected letters, digits, ".", "_" or "-" (at most 64)`,
+      );
+    const entry = r.object(['services', name], raw[name] ?? {}, ['path', 'image', 'dependsOn']);
+    const path = r.repoPath(['services', name, 'path'], entry.path, false);
+    const image = r.string(['services', name, 'image'], entry.image, name);
+    if (!REPOSITORY.test(image))
+      r.fail(
+        ['services', name, 'image'],
+        image,
+        'is not a valid image repository name; expected lowercase letters, digits and separators (OCI naming)',
+      );
+    const owner = byImage.get(image);
+    if (owner !== undefined)
+      r.fail(
+        ['services', name, 'image'],
+        image,
+        `is already the image of service "${owner}"; each service needs its own image`,
+      );
+    byImage.set(image, name);
+    const dependsOn = r
+      .stringList(['services', name, 'dependsOn'], entry.dependsOn)
+      .map((p, i) => r.repoPath(['services', name, 'dependsOn', i], p, true));
+    services.set(name, { name, path, image, dependsOn });
+  }
+  return services;
+}
+
+function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentConfig> {
+  const raw = r.object(
+    ['environments'],
+    value ?? DEFAULT_ENVIRONMENTS_YAML,
+    Object.keys((value ?? DEFAULT_ENVIRONMENTS_YAML) as object),
+  );
+  const names = Object.keys(raw);
+  if (names.length === 0) r.fail(['environments'], raw, 'is empty; expected at least one environment');
+  const envs = new Map<string, EnvironmentConfig>();
+  for (const name of names) {
+    const p = ['environments', name];
+    if (!NAME.test(name))
+      r.failText(
+        p,
+        `${show(name)} is not a valid environment name; expected letters, digits, ".", "_" or "-"`,
+      );
+    const e = r.object(p, raw[name] ?? {}, [
+      'from',
+      'branch',
+      'tags',
+      'approvals',
+      'minSoak',
+      'soakPolicy',
+      'allowDowngrade',
+    ]);
+    const from = e.from === undefined || e.from === null ? undefined : r.string([...p, 'from'], e.from);
+    const branch = r.string([...p, 'branch'], e.branch, `gitops/${name}`);
+    const branchProblem = refNameProblem(branch);
+    if (branchProblem || branch.includes('{'))
+      r.fail(
+        [...p, 'branch'],
+        branch,
+        `${branchProblem ?? 'may not use placeholders'}; expected a git branch name`,
+      );
+    const tags = r.stringList([...p, 'tags'], e.tags).map((t, i) => {
+      r.template([...p, 'tags', i], t, [
+        'service',
+        'version',
+        'major',
+        'minor',
+        'patch',
+        'sha',
+        'environment',
+      ]);
+      if (!/^[A-Za-z0-9_{}][A-Za-z0-9_.{}-]{0,127}$/.test(t))
+        r.fail(
+          [...p, 'tags', i],
+          t,
+          'is not a valid image tag template; expected [A-Za-z0-9_][A-Za-z0-9_.-]*',
+        );
+      return t;
+    });
+    let approvals = 0;
+    if (e.approvals !== undefined && e.approvals !== null) {
+      if (
+        typeof e.approvals !== 'number' ||
+        !Number.isInteger(e.approvals) ||
+        e.approvals < 0 ||
+        e.approvals > 100
+      )
+        r.fail([...p, 'approvals'], e.approvals, 'is not a whole number of approvals; expected 0..100');
+      approvals = e.approvals;
+    }
+    let minSoak: string | undefined;
+    let minSoakMs: number | undefined;
+    if (e.minSoak !== undefined && e.minSoak !== null) {
+      minSoak = String(e.minSoak);
+      minSoakMs = parseDuration(minSoak);
+      if (minSoakMs === undefined)
+        r.fail(
+          [...p, 'minSoak'],
+          e.minSoak,
+          'is not a duration; expected a number with a unit, like 30m, 24h or 2d',
+        );
+    }
+    const soakPolicy = r.string([...p, 'soakPolicy'], e.soakPolicy, 'fail');
+    if (soakPolicy !== 'warn' && soakPolicy !== 'fail')
+      r.fail([...p, 'soakPolicy'], soakPolicy, 'is not a soak policy; expected warn or fail');
+    const allowDowngrade = r.boolean([...p, 'allowDowngrade'], e.allowDowngrade, false);
+    envs.set(name, { name, from, branch, tags, approvals, minSoak, minSoakMs, soakPolicy, allowDowngrade });
+  }
+  // The `from` links must name defined environments and must not loop.
+  for (const env of envs.values()) {
+    if (env.from === undefined) continue;
+    if (env.from === env.name)
+      r.fail(
+        ['environments', env.name, 'from'],
+        env.from,
+        'is the environment itself; expected an earlier environment',
+      );
+    if (!envs.has(env.from))
+      r.fail(
+        ['environments', env.name, 'from'],
+        env.from,
+        `is not a defined environment; expected one of ${[...envs.keys()].join(', ')}`,
+      );
+    const seen = [env.name];
+    for (let cur = envs.get(env.from); cur; cur = cur.from ? envs.get(cur.from) : undefined) {
+      if (seen.includes(cur.name))
+        r.failText(
+          ['environments', env.name, 'from'],
+          `the promotion chain loops: ${[...seen, cur.name].join(' <- ')}; expected a chain that starts at an environment without "from"`,
+        );
+      seen.push(cur.name);
+    }
+  }
+  return envs;
+}
+
+/** The environment chain ending at `name`, oldest first: e.g. [dev, staging, production]. */
+export function environmentChain(config: Config, name: string): EnvironmentConfig[] {
+  const chain: EnvironmentConfig[] = [];
+  for (
+    let cur = config.environments.get(name);
+    cur;
+    cur = cur.from ? config.environments.get(cur.from) : undefined
+  )
+    chain.unshift(cur);
+  return chain;
+}
+
+/** Full image repository for a service: registry url + image name. */
+export function imageRepository(config: Config, service: ServiceConfig): string {
+  return `${config.registry.url}/${service.image}`;
+}
+
+/** Look up a service or explain which exist. */
+export function requireService(config: Config, name: string, input = 'service'): ServiceConfig {
+  const service = config.services.get(name);
+  if (!service) {
+    const hint = closest(name, [...config.services.keys()]);
+    throw new UserError(
+      `Input "${input}": ${show(name)} is not a service in ${config.file}${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${[...config.services.keys()].join(', ')}`,
+    );
+  }
+  return service;
+}
+
+/** Look up an environment or explain which exist. */
+export function requireEnvironment(config: Config, name: string, input = 'environment'): EnvironmentConfig {
+  const env = config.environments.get(name);
+  if (!env) {
+    const hint = closest(name, [...config.environments.keys()]);
+    throw new UserError(
+      `Input "${input}": ${show(name)} is not an environment in ${config.file}${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${[...config.environments.keys()].join(', ')}`,
+    );
+  }
+  return env;
+}
+
+/** The closest candidate by edit distance, when it is close enough to be a likely typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Optimal string alignment distance: edits plus swaps of neighbours ("bleu" → "blue" is 1). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}

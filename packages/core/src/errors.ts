@@ -1,0 +1,34 @@
+/**
+ * Errors a user can fix: bad input, bad config, a refused promotion. They are reported as one
+ * clear annotation without a stack trace. Anything else is a bug and is reported with its stack.
+ */
+export class UserError extends Error {
+  /** Where the problem is, for an annotation that points at the line (config files). */
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+
+  constructor(message: string, where: { file?: string; line?: number; column?: number } = {}) {
+    super(message);
+    this.name = 'UserError';
+    this.file = where.file;
+    this.line = where.line;
+    this.column = where.column;
+  }
+}
+
+export function isUserError(err: unknown): err is UserError {
+  return err instanceof UserError || (err instanceof Error && err.name === 'UserError');
+}
+
+/** Quote a value for an error message so empty strings and whitespace stay visible. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  } catch {
+    return String(value);
+  }
+}

