@@ -1,0 +1,147 @@
+/**
+ * Promotion policy: every rule a promotion must pass before anything changes, checked in one
+ * place against plain facts gathered beforehand (pure). Each refusal names the rule and the facts.
+ */
+import semver from 'semver';
+import type { EnvironmentConfig } from './config.js';
+
+export interface ArtifactFacts {
+  digest: string;
+  image: string;
+  /** Source commit the image was built from. */
+  commit: string;
+  /** The version it carries in the environment it comes from (a build tag in the first one). */
+  version?: string;
+  /** When it reached the environment it comes from (ISO 8601). */
+  promotedAt?: string;
+}
+
+export interface PromotionFacts {
+  service: string;
+  /** Undefined when promoting into an entry environment straight from a build. */
+  from?: string;
+  to: EnvironmentConfig;
+  version: string;
+  /** The artifact in `from` (or the build); undefined when `from` has no entry for the service. */
+  artifact?: ArtifactFacts;
+  /** What `to` runs now. */
+  current?: { version: string; digest: string };
+  /** The commit the release tag for this version points at, if the tag exists. */
+  existingTagCommit?: string;
+  tagName?: string;
+  allowDowngrade: boolean;
+  now: Date;
+}
+
+export interface Refusal {
+  rule: string;
+  message: string;
+}
+
+export interface Verdict {
+  refusals: Refusal[];
+  warnings: Refusal[];
+  /** Nothing to do: `to` already runs this digest under this version. */
+  alreadyDone: boolean;
+}
+
+const BUILD_TAG = /^sha-[0-9a-f]{7,40}$/;
+
+export function isBuildTag(version: string): boolean {
+  return BUILD_TAG.test(version);
+}
+
+/** A release version: strict semver without a leading "v". */
+export function isReleaseVersion(version: string): boolean {
+  return semver.valid(version) === version;
+}
+
+export function formatDuration(ms: number): string {
+  const minutes = Math.floor(ms / 60e3);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
+  return `${Math.floor(hours / 24)}d${hours % 24 ? `${hours % 24}h` : ''}`;
+}
+
+export function checkPromotion(f: PromotionFacts): Verdict {
+  const refusals: Refusal[] = [];
+  const warnings: Refusal[] = [];
+  const where = `${f.service} in ${f.to.name}`;
+  const entry = f.from === undefined;
+
+  if (!f.artifact) {
+    refusals.push({
+      rule: 'artifact-in-from',
+      message: `${f.service} has no artifact in ${f.from ?? 'the build'}: promote it to ${f.from ?? 'the first environment'} first`,
+    });
+  }
+
+  if (entry) {
+    if (!isBuildTag(f.version) && !isReleaseVersion(f.version))
+      refusals.push({
+        rule: 'version-valid',
+        message: `version ${JSON.stringify(f.version)} is neither a build tag (sha-<7>) nor semver like 1.2.3`,
+      });
+  } else if (!isReleaseVersion(f.version)) {
+    const hint = semver.valid(semver.clean(f.version) ?? '')
+      ? ` (did you mean ${semver.clean(f.version)}?)`
+      : '';
+    refusals.push({
+      rule: 'version-valid',
+      message: `version ${JSON.stringify(f.version)} is not semver like 1.2.3${hint}`,
+    });
+  }
+
+  if (
+    f.artifact?.version &&
+    isReleaseVersion(f.artifact.version) &&
+    isReleaseVersion(f.version) &&
+    f.artifact.version !== f.version
+  ) {
+    refusals.push({
+      rule: 'version-matches-from',
+      message: `${f.service} runs in ${f.from} as ${f.artifact.version}; a released artifact keeps its version, so promote it as ${f.artifact.version}`,
+    });
+  }
+
+  const current = f.current;
+  let alreadyDone = false;
+  if (current && f.artifact) {
+    if (current.digest === f.artifact.digest && current.version === f.version) alreadyDone = true;
+    else if (isReleaseVersion(current.version) && isReleaseVersion(f.version)) {
+      if (current.version === f.version && current.digest !== f.artifact.digest) {
+        refusals.push({
+          rule: 'version-immutable',
+          message: `${where} already runs ${current.version} as ${current.digest}; ${f.version} cannot now name ${f.artifact.digest} — cut a new version`,
+        });
+      } else if (semver.lt(f.version, current.version) && !(f.allowDowngrade || f.to.allowDowngrade)) {
+        refusals.push({
+          rule: 'no-downgrade',
+          message: `${where} runs ${current.version}; ${f.version} is lower (set allow-downgrade: true to roll back on purpose)`,
+        });
+      }
+    }
+  }
+
+  if (f.existingTagCommit && f.artifact && f.existingTagCommit !== f.artifact.commit) {
+    refusals.push({
+      rule: 'tag-matches-commit',
+      message: `git tag ${f.tagName ?? f.version} already points at ${f.existingTagCommit.slice(0, 12)}, but the artifact was built from ${f.artifact.commit.slice(0, 12)}; a version names one commit`,
+    });
+  }
+
+  if (!alreadyDone && f.to.minSoakMs !== undefined && f.artifact && f.from !== undefined) {
+    const since = f.artifact.promotedAt ? Date.parse(f.artifact.promotedAt) : NaN;
+    const required = f.to.minSoak ?? formatDuration(f.to.minSoakMs);
+    const problem = Number.isNaN(since)
+      ? `${f.service} has no promotedAt in ${f.from}, so its soak time (${required} required) is unknown`
+      : f.now.getTime() - since < f.to.minSoakMs
+        ? `${f.service} reached ${f.from} ${formatDuration(f.now.getTime() - since)} ago; ${f.to.name} requires ${required} (minSoak)`
+        : undefined;
+    if (problem)
+      (f.to.soakPolicy === 'warn' ? warnings : refusals).push({ rule: 'min-soak', message: problem });
+  }
+
+  return { refusals, warnings, alreadyDone };
+}
