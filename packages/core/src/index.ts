@@ -4,3 +4,5 @@ export * from './templates.js';
 export * from './config.js';
 export * from './changes.js';
 export * from './compare.js';
+export * from './policy.js';
+export * from './status.js';
