@@ -6,3 +6,4 @@ export * from './changes.js';
 export * from './compare.js';
 export * from './policy.js';
 export * from './status.js';
+export * from './releases.js';
