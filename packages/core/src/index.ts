@@ -7,3 +7,7 @@ export * from './compare.js';
 export * from './policy.js';
 export * from './status.js';
 export * from './releases.js';
+export * from './versions.js';
+export * from './trailers.js';
+export * from './deploy-files.js';
+export * from './manifest.js';

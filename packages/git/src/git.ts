@@ -30,6 +30,11 @@ export class Git {
     private readonly options: GitOptions = {},
   ) {}
 
+  /** The same repository with extra environment (an index file, an identity, auth config). */
+  withEnv(env: NodeJS.ProcessEnv): Git {
+    return new Git(this.cwd, { ...this.options, env: { ...this.options.env, ...env } });
+  }
+
   /** Run git and return the raw result; the caller decides what a non-zero exit means. */
   async exec(args: readonly string[], input?: string): Promise<ProcessResult> {
     return runProcess('git', args, {

@@ -1,1 +1,5 @@
 export * from './git.js';
+export * from './auth.js';
+export * from './scratch.js';
+export * from './update-branch.js';
+export * from './refs.js';

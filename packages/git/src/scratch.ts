@@ -1,0 +1,175 @@
+/**
+ * A throwaway bare repository for writing to one branch of a remote without touching the
+ * user's checkout: it fetches only that branch's tip (`--depth=1`), builds commits with
+ * plumbing (a private index file, no working tree) and pushes them. Deleted by dispose().
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '@sd-actions/core';
+import {
+  DEFAULT_IDENTITY,
+  extraHeaderEnv,
+  identityEnv,
+  isHttpUrl,
+  redactUrl,
+  type Identity,
+} from './auth.js';
+import { Git, GitError } from './git.js';
+
+export interface ScratchOptions {
+  /** The remote's URL (https, ssh or a local path). */
+  url: string;
+  /** Sent as an http extra header for http(s) remotes only. */
+  authHeader?: string;
+  identity?: Identity;
+  /** Where to create the temporary repository (default RUNNER_TEMP, else the OS temp dir). */
+  tempRoot?: string;
+}
+
+export type PushResult =
+  | { ok: true }
+  | {
+      ok: false;
+      /** The remote moved (or a concurrent push held its lock): fetch, redo the edit, push again. */
+      retryable: boolean;
+      detail: string;
+    };
+
+/** Push rejections that mean "someone else got there first", not "you may not". */
+const RETRYABLE =
+  /non-fast-forward|fetch first|cannot lock ref|incorrect old value provided|failed to update ref|reference already exists|failed to lock/i;
+
+const REMOTE = 'origin';
+
+export class ScratchRepo {
+  private constructor(
+    readonly dir: string,
+    readonly git: Git,
+    readonly url: string,
+    private readonly identity: Identity,
+  ) {}
+
+  static async open(options: ScratchOptions): Promise<ScratchRepo> {
+    const root = options.tempRoot ?? process.env.RUNNER_TEMP ?? tmpdir();
+    const dir = await mkdtemp(join(root, 'sd-git-'));
+    const env: NodeJS.ProcessEnv = {};
+    if (options.authHeader && isHttpUrl(options.url)) Object.assign(env, extraHeaderEnv(options.authHeader));
+    const git = new Git(dir, { env });
+    try {
+      await git.run(['init', '--quiet', '--bare']);
+      // Pushes of commits whose parents we did not fetch are fine: the remote has them.
+      await git.run(['config', 'core.logAllRefUpdates', 'false']);
+      await git.run(['remote', 'add', REMOTE, options.url]);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return new ScratchRepo(dir, git, options.url, options.identity ?? DEFAULT_IDENTITY);
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Fetch the tip of one branch (depth 1). Undefined when the remote has no such branch. */
+  async fetchBranch(branch: string): Promise<string | undefined> {
+    const tracking = `refs/remotes/${REMOTE}/${branch}`;
+    const result = await this.git.exec([
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--depth=1',
+      '--end-of-options',
+      REMOTE,
+      `+refs/heads/${branch}:${tracking}`,
+    ]);
+    if (result.code !== 0) {
+      if (/couldn't find remote ref/i.test(result.stderr)) {
+        await this.git.exec(['update-ref', '-d', tracking]);
+        return undefined;
+      }
+      throw new UserError(
+        `Could not fetch branch ${JSON.stringify(branch)} from ${redactUrl(this.url)}: ${lastLines(result.stderr)}`,
+      );
+    }
+    return this.git.run(['rev-parse', '--verify', '--end-of-options', `${tracking}^{commit}`]);
+  }
+
+  /** A file's text at a commit, or undefined when the commit does not have it. */
+  async readFile(commit: string, path: string): Promise<string | undefined> {
+    const spec = `${commit}:${path}`;
+    const type = await this.git.exec(['cat-file', '-t', '--end-of-options', spec]);
+    if (type.code !== 0) return undefined;
+    if (type.stdout.toString('utf8').trim() !== 'blob')
+      throw new UserError(`${path} at ${commit.slice(0, 12)} is not a file`);
+    // Raw bytes: run() would drop the file's final newline.
+    const blob = await this.git.exec(['cat-file', 'blob', '--end-of-options', spec]);
+    if (blob.code !== 0) throw new GitError(['cat-file', 'blob', spec], blob.code, blob.stderr);
+    return blob.stdout.toString('utf8');
+  }
+
+  /**
+   * A commit with `files` written on top of `parent` (or a root commit holding only them).
+   * Undefined when the tree would not change.
+   */
+  async commitFiles(
+    parent: string | undefined,
+    files: Record<string, string>,
+    message: string,
+  ): Promise<string | undefined> {
+    const git = this.git.withEnv({
+      GIT_INDEX_FILE: join(this.dir, 'sd-index'),
+      ...identityEnv(this.identity),
+    });
+    await git.run(parent ? ['read-tree', '--end-of-options', parent] : ['read-tree', '--empty']);
+    for (const [path, text] of Object.entries(files)) {
+      const blob = await git.run(['hash-object', '-w', '--stdin'], text);
+      const staged = await git.run(['ls-files', '--stage', '--', path]);
+      const mode = staged.startsWith('100755') ? '100755' : '100644';
+      await git.run(['update-index', '--add', '--cacheinfo', `${mode},${blob},${path}`]);
+    }
+    const tree = await git.run(['write-tree']);
+    if (parent && tree === (await git.run(['rev-parse', '--end-of-options', `${parent}^{tree}`])))
+      return undefined;
+    const args = ['-c', 'commit.gpgSign=false', 'commit-tree', tree];
+    if (parent) args.push('-p', parent);
+    args.push('-F', '-');
+    return git.run(args, message);
+  }
+
+  /** The unified diff a commit introduces (against its parent, or everything for a root commit). */
+  async diff(parent: string | undefined, commit: string): Promise<string> {
+    const common = ['--no-color', '--no-ext-diff', '--no-textconv', '--src-prefix=a/', '--dst-prefix=b/'];
+    return parent
+      ? this.git.run(['diff', ...common, '--end-of-options', parent, commit])
+      : this.git.run(['show', ...common, '--format=', '--end-of-options', commit]);
+  }
+
+  /** Push a commit to a branch: never forced, so only a fast-forward (or creating the branch) lands. */
+  async push(commit: string, branch: string): Promise<PushResult> {
+    const result = await this.git.exec([
+      'push',
+      '--porcelain',
+      '--no-verify',
+      '--end-of-options',
+      REMOTE,
+      `${commit}:refs/heads/${branch}`,
+    ]);
+    if (result.code === 0) return { ok: true };
+    const text = `${result.stdout.toString('utf8')}\n${result.stderr}`;
+    const rejected = text
+      .split('\n')
+      .filter((line) => line.startsWith('!') || /^(?:error|fatal|remote):/.test(line))
+      .map((line) => redactUrl(line.replace(/\t/g, ' ').trim()));
+    return {
+      ok: false,
+      retryable: RETRYABLE.test(text),
+      detail: rejected.join(' / ') || lastLines(result.stderr),
+    };
+  }
+}
+
+function lastLines(stderr: string): string {
+  return redactUrl(stderr.trim().split('\n').slice(-3).join(' / '));
+}

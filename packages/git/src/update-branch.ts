@@ -1,0 +1,123 @@
+/**
+ * Commit an edit to a remote branch with fetch-edit-push-retry.
+ *
+ * Each attempt fetches the branch tip, runs the caller's edit against the files there, commits
+ * the result on top and pushes without force. When the push is rejected because the branch
+ * moved (another promotion landed first), the next attempt re-runs the edit on the fresh tip
+ * instead of rebasing: edits of different services then merge cleanly, and the edit callback
+ * decides what counts as a real conflict (it throws a UserError, and nothing is pushed).
+ * History stays linear: every commit has exactly the tip it was built on as its parent.
+ */
+import { UserError } from '@sd-actions/core';
+import type { ScratchRepo } from './scratch.js';
+
+export interface BranchState {
+  /** The branch tip this attempt works on; undefined when the branch does not exist yet. */
+  tip: string | undefined;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** A file at the tip (undefined when missing or when there is no branch). */
+  read(path: string): Promise<string | undefined>;
+}
+
+export type EditResult<T> =
+  | { files: Record<string, string>; message: string; value: T }
+  /** Nothing to change. */
+  | { files?: undefined; value: T };
+
+export interface RetryPolicy {
+  /** Total attempts, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 250, maxDelayMs: 8000 };
+
+/** "Equal jitter": half the exponential delay, plus a random part of the other half. */
+export function retryDelay(
+  policy: RetryPolicy,
+  failedAttempt: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export interface UpdateBranchOptions<T> {
+  repo: ScratchRepo;
+  branch: string;
+  edit: (state: BranchState) => Promise<EditResult<T>> | EditResult<T>;
+  /** Build the commit and its diff, but push nothing. */
+  dryRun?: boolean;
+  retry?: Partial<RetryPolicy>;
+  log?: (line: string) => void;
+}
+
+export interface BranchUpdate<T> {
+  value: T;
+  changed: boolean;
+  /** The commit made (pushed unless dry-run); undefined when nothing changed. */
+  commit?: string;
+  /** The branch tip the final attempt built on (undefined: the branch did not exist). */
+  base?: string;
+  /** Whether the commit created the branch. */
+  created: boolean;
+  /** Unified diff of the commit; empty when nothing changed. */
+  diff: string;
+  attempts: number;
+}
+
+export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<BranchUpdate<T>> {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const log = options.log ?? (() => undefined);
+  const { repo, branch } = options;
+  for (let attempt = 1; ; attempt++) {
+    const tip = await repo.fetchBranch(branch);
+    const result = await options.edit({
+      tip,
+      attempt,
+      read: async (path) => (tip ? repo.readFile(tip, path) : undefined),
+    });
+    const unchanged = {
+      value: result.value,
+      changed: false,
+      base: tip,
+      created: false,
+      diff: '',
+      attempts: attempt,
+    };
+    if (!result.files) return unchanged;
+    const commit = await repo.commitFiles(tip, result.files, result.message);
+    if (!commit) return unchanged;
+    const diff = await repo.diff(tip, commit);
+    const done = {
+      value: result.value,
+      changed: true,
+      commit,
+      base: tip,
+      created: !tip,
+      diff,
+      attempts: attempt,
+    };
+    if (options.dryRun) return done;
+    const pushed = await repo.push(commit, branch);
+    if (pushed.ok) {
+      log(`pushed ${commit.slice(0, 12)} to ${branch}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+      return done;
+    }
+    if (!pushed.retryable)
+      throw new UserError(`The push to branch ${JSON.stringify(branch)} was refused: ${pushed.detail}`);
+    if (attempt >= policy.attempts)
+      throw new UserError(
+        `Branch ${JSON.stringify(branch)} kept moving: gave up after ${attempt} attempts (last: ${pushed.detail}); nothing was pushed, re-run the job`,
+      );
+    const delay = retryDelay(policy, attempt, policy.random);
+    log(`branch ${branch} moved (${pushed.detail}); redoing the edit on the new tip in ${delay} ms`);
+    await sleep(delay);
+  }
+}

@@ -1,0 +1,236 @@
+/** updateBranch and ScratchRepo against a real bare origin: retries, refusals, orphan branches, auth env. */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '@sd-actions/core';
+import {
+  basicAuthHeader,
+  extraHeaderEnv,
+  parseIdentity,
+  redactUrl,
+  retryDelay,
+  ScratchRepo,
+  updateBranch,
+  type EditResult,
+} from '@sd-actions/git';
+import { commit, git, originAndClone, removeDir, tempDir } from '@sd-actions/sandbox';
+
+let root: string;
+let origin: string;
+let work: string;
+const hook = () => join(origin, 'hooks', 'pre-receive');
+
+beforeAll(() => {
+  process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+  root = tempDir('update-branch-');
+  ({ origin, work } = originAndClone(root));
+  commit(work, 'initial', { 'README.md': 'hi\n' });
+  git(work, 'push', '-q', 'origin', 'main');
+});
+
+afterAll(() => removeDir(root));
+
+async function withRepo<T>(fn: (repo: ScratchRepo) => Promise<T>): Promise<T> {
+  const repo = await ScratchRepo.open({ url: origin, tempRoot: root });
+  try {
+    return await fn(repo);
+  } finally {
+    await repo.dispose();
+  }
+}
+
+/** An edit appending a line to a file; records the attempts it saw. */
+function appendLine(path: string, line: string, seen: (string | undefined)[] = []) {
+  return async (state: {
+    tip?: string;
+    read(p: string): Promise<string | undefined>;
+  }): Promise<EditResult<number>> => {
+    seen.push(state.tip);
+    const text = (await state.read(path)) ?? '';
+    if (text.includes(`${line}\n`)) return { value: seen.length };
+    return {
+      files: { [path]: `${text}${line}\n` },
+      message: `add ${line}\n\nSd-Service: ${line}\n`,
+      value: seen.length,
+    };
+  };
+}
+
+describe('updateBranch', () => {
+  test('creates an orphan branch, then fast-forwards it; an edit that changes nothing makes no commit', async () => {
+    await withRepo(async (repo) => {
+      const first = await updateBranch({ repo, branch: 'env/a', edit: appendLine('list.txt', 'one') });
+      expect(first).toMatchObject({ changed: true, created: true, attempts: 1, base: undefined });
+      expect(git(origin, 'rev-parse', 'env/a')).toBe(first.commit);
+      expect(git(origin, 'rev-list', '--max-parents=0', 'env/a')).toBe(first.commit);
+      expect(first.diff).toContain('+one');
+      const second = await updateBranch({ repo, branch: 'env/a', edit: appendLine('list.txt', 'two') });
+      expect(second).toMatchObject({ changed: true, created: false, base: first.commit });
+      expect(git(origin, 'show', 'env/a:list.txt')).toBe('one\ntwo');
+      const again = await updateBranch({ repo, branch: 'env/a', edit: appendLine('list.txt', 'two') });
+      expect(again).toMatchObject({ changed: false, diff: '' });
+      expect(again.commit).toBeUndefined();
+      expect(git(origin, 'rev-parse', 'env/a')).toBe(second.commit);
+    });
+  });
+
+  test('a dry run builds the commit and diff but pushes nothing', async () => {
+    const before = git(origin, 'rev-parse', 'env/a');
+    await withRepo(async (repo) => {
+      const dry = await updateBranch({
+        repo,
+        branch: 'env/a',
+        edit: appendLine('list.txt', 'three'),
+        dryRun: true,
+      });
+      expect(dry.changed).toBe(true);
+      expect(dry.diff).toMatch(/^diff --git a\/list\.txt b\/list\.txt[\s\S]*\n\+three$/);
+    });
+    expect(git(origin, 'rev-parse', 'env/a')).toBe(before);
+  });
+
+  describe('when the branch moves during the push', () => {
+    let marker = 0;
+    function raceOnce(branch: string, file: string, line: string): string {
+      const clone = join(root, `clone-${++marker}`);
+      git(root, 'clone', '-q', '--branch', branch, origin, clone);
+      const sha = commit(clone, `theirs ${line}`, {
+        [file]: `${git(clone, 'show', `HEAD:${file}`)}\n${line}\n`,
+      });
+      git(clone, 'push', '-q', 'origin', `HEAD:refs/side/${marker}`);
+      const flag = join(root, `fired-${marker}`);
+      writeFileSync(
+        hook(),
+        `#!/bin/sh\ncat >/dev/null\n[ -e '${flag}' ] && exit 0\ntouch '${flag}'\nenv -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git update-ref refs/heads/${branch} ${sha}\n`,
+      );
+      chmodSync(hook(), 0o755);
+      return sha;
+    }
+    afterAll(() => rmSync(hook(), { force: true }));
+
+    test('the edit is re-run on the new tip after a jittered delay, without force', async () => {
+      const theirs = raceOnce('env/a', 'list.txt', 'theirs');
+      const delays: number[] = [];
+      const seen: (string | undefined)[] = [];
+      const result = await withRepo((repo) =>
+        updateBranch({
+          repo,
+          branch: 'env/a',
+          edit: appendLine('list.txt', 'ours', seen),
+          retry: { baseDelayMs: 100, sleep: async (ms) => void delays.push(ms), random: () => 0.5 },
+        }),
+      );
+      expect(result).toMatchObject({ changed: true, attempts: 2, base: theirs });
+      expect(seen).toHaveLength(2);
+      expect(seen[1]).toBe(theirs);
+      expect(delays).toEqual([75]);
+      expect(git(origin, 'show', 'env/a:list.txt')).toBe('one\ntwo\ntheirs\nours');
+      expect(git(origin, 'rev-list', '--merges', 'env/a')).toBe('');
+    });
+
+    test('out of attempts: a UserError and the remote keeps the other commit', async () => {
+      const theirs = raceOnce('env/a', 'list.txt', 'theirs-2');
+      const error = await withRepo((repo) =>
+        updateBranch({ repo, branch: 'env/a', edit: appendLine('list.txt', 'lost'), retry: { attempts: 1 } }),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toMatch(
+        /^Branch "env\/a" kept moving: gave up after 1 attempts \(last: .*cannot lock ref/,
+      );
+      expect(git(origin, 'rev-parse', 'env/a')).toBe(theirs);
+    });
+
+    test('an edit that throws on the fresh state (a conflict) pushes nothing', async () => {
+      const theirs = raceOnce('env/a', 'list.txt', 'conflict');
+      const error = await withRepo((repo) =>
+        updateBranch({
+          repo,
+          branch: 'env/a',
+          retry: { sleep: async () => undefined },
+          edit: async (state) => {
+            if (state.attempt > 1) throw new UserError('conflict seen');
+            return appendLine('list.txt', 'mine')(state);
+          },
+        }),
+      ).catch((e: unknown) => e);
+      expect((error as Error).message).toBe('conflict seen');
+      expect(git(origin, 'rev-parse', 'env/a')).toBe(theirs);
+    });
+
+    test('a refusal that is not a race is not retried', async () => {
+      writeFileSync(hook(), '#!/bin/sh\necho "policy: no" >&2\nexit 1\n');
+      chmodSync(hook(), 0o755);
+      let attempts = 0;
+      const error = await withRepo((repo) =>
+        updateBranch({
+          repo,
+          branch: 'env/a',
+          edit: (state) => {
+            attempts = state.attempt;
+            return appendLine('list.txt', 'refused')(state);
+          },
+        }),
+      ).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(
+        /^The push to branch "env\/a" was refused: .*pre-receive hook declined/,
+      );
+      expect(attempts).toBe(1);
+    });
+  });
+});
+
+describe('retry policy, auth and identity', () => {
+  test('exponential, capped, with jitter in the upper half', () => {
+    const policy = { attempts: 10, baseDelayMs: 100, maxDelayMs: 1000 };
+    expect([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, () => 0))).toEqual([50, 100, 200, 400, 500]);
+    expect([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, () => 1))).toEqual([100, 200, 400, 800, 1000]);
+  });
+
+  test('the token travels as an extra header in GIT_CONFIG_* env, appended to existing entries', () => {
+    const header = basicAuthHeader('ghs_secret');
+    expect(header).toBe(
+      `AUTHORIZATION: basic ${Buffer.from('x-access-token:ghs_secret').toString('base64')}`,
+    );
+    expect(extraHeaderEnv(header, { GIT_CONFIG_COUNT: '2' })).toEqual({
+      GIT_CONFIG_COUNT: '3',
+      GIT_CONFIG_KEY_2: 'http.extraheader',
+      GIT_CONFIG_VALUE_2: header,
+    });
+    expect(redactUrl('https://user:tok@github.com/acme/x.git')).toBe('https://***@github.com/acme/x.git');
+  });
+
+  test('identities', () => {
+    expect(parseIdentity('Release Bot <bot@example.com>')).toEqual({
+      name: 'Release Bot',
+      email: 'bot@example.com',
+    });
+    expect(() => parseIdentity('Bot <bot@example.com>\nx')).toThrow('Input "committer"');
+    expect(() => parseIdentity('<bot@example.com>')).toThrow('expected "Name <email>"');
+  });
+
+  test('an https remote gets the header, seen by git as config (and never in its arguments)', async () => {
+    const repo = await ScratchRepo.open({
+      url: 'https://git.invalid/acme/x.git',
+      authHeader: 'AUTHORIZATION: basic c2VjcmV0',
+      tempRoot: root,
+    });
+    try {
+      expect(await repo.git.run(['config', '--get', 'http.extraheader'])).toBe(
+        'AUTHORIZATION: basic c2VjcmV0',
+      );
+      expect(await repo.git.run(['config', '--file', 'config', '--list'])).not.toContain('c2VjcmV0');
+    } finally {
+      await repo.dispose();
+    }
+    const local = await ScratchRepo.open({
+      url: origin,
+      authHeader: 'AUTHORIZATION: basic c2VjcmV0',
+      tempRoot: root,
+    });
+    try {
+      expect((await local.git.exec(['config', '--get', 'http.extraheader'])).code).toBe(1);
+    } finally {
+      await local.dispose();
+    }
+  });
+});
