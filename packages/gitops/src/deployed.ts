@@ -1,0 +1,76 @@
+/**
+ * What runs where: every environment's manifest, read from its branch in one scratch repository,
+ * and the status matrix rendered for job summaries.
+ */
+import {
+  describeCell,
+  parseManifest,
+  statusMatrix,
+  type Config,
+  type DeployedEntry,
+  type EnvironmentConfig,
+  type ManifestEntry,
+  type StatusRow,
+} from '@sd-actions/core';
+import type { ScratchRepo } from '@sd-actions/git';
+import { escapeCell } from '@sd-actions/action-kit';
+import { manifestPathOf } from './manifest-update.js';
+
+export type Deployed = Map<string, Map<string, DeployedEntry>>;
+
+/** The manifest entries of one environment (empty when its branch or file does not exist yet). */
+export async function readEnvironment(
+  repo: ScratchRepo,
+  config: Config,
+  env: EnvironmentConfig,
+): Promise<Map<string, ManifestEntry>> {
+  const tip = await repo.fetchBranch(env.branch);
+  if (!tip) return new Map();
+  const path = manifestPathOf(config, env.name);
+  const text = await repo.readFile(tip, path);
+  if (text === undefined) return new Map();
+  return parseManifest(text, `${env.branch}:${path}`).services;
+}
+
+function toDeployed(entry: ManifestEntry): DeployedEntry | undefined {
+  if (!entry.version || !entry.digest) return undefined;
+  return { ...entry, version: entry.version, digest: entry.digest };
+}
+
+export async function readDeployed(repo: ScratchRepo, config: Config): Promise<Deployed> {
+  const deployed: Deployed = new Map();
+  // Environments often share nothing but the remote: fetch them one after another on one repo.
+  for (const env of config.environments.values()) {
+    const entries = await readEnvironment(repo, config, env);
+    const map = new Map<string, DeployedEntry>();
+    for (const [service, entry] of entries) {
+      const d = toDeployed(entry);
+      if (d) map.set(service, d);
+    }
+    deployed.set(env.name, map);
+  }
+  return deployed;
+}
+
+/** The matrix as a markdown table for job summaries. */
+export function statusMarkdown(
+  config: Config,
+  rows: StatusRow[],
+  highlight?: { service: string; environment: string },
+): string {
+  const envs = [...config.environments.values()];
+  const header = `| Service | ${envs.map((e) => escapeCell(e.from ? `${e.name} (from ${e.from})` : e.name)).join(' | ')} |`;
+  const rule = `| --- | ${envs.map(() => '---').join(' | ')} |`;
+  const body = rows.map((row) => {
+    const cells = row.cells.map((cell, i) => {
+      const text = escapeCell(describeCell(cell, envs[i]?.from));
+      return highlight && highlight.service === row.service && highlight.environment === cell.environment
+        ? `**${text}**`
+        : text;
+    });
+    return `| ${escapeCell(row.service)} | ${cells.join(' | ')} |`;
+  });
+  return [header, rule, ...body].join('\n') + '\n';
+}
+
+export { statusMatrix };

@@ -1,0 +1,3 @@
+export * from './remote.js';
+export * from './manifest-update.js';
+export * from './deployed.js';

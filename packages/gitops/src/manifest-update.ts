@@ -1,0 +1,152 @@
+/**
+ * Write one service's entry into one environment's manifest on its GitOps branch (plus any extra
+ * deployment files), with fetch-edit-push retry. A re-run that changes nothing makes no commit.
+ */
+import {
+  editDeployFile,
+  isSameDeployment,
+  newManifestText,
+  promoteInManifest,
+  promotionMessage,
+  render,
+  UserError,
+  type Config,
+  type DeployFileSpec,
+  type EnvironmentConfig,
+  type ManifestEntry,
+  type ManifestPromotion,
+  type ServiceConfig,
+} from '@sd-actions/core';
+import { updateBranch, type ScratchRepo } from '@sd-actions/git';
+
+export const NO_PREVIOUS = 'none';
+
+export interface ManifestUpdateOptions {
+  repo: ScratchRepo;
+  config: Config;
+  service: ServiceConfig;
+  environment: EnvironmentConfig;
+  promotion: ManifestPromotion;
+  fromEnvironment?: string;
+  specs?: DeployFileSpec[];
+  /** A version (or "none") the entry must have before the edit, checked on every attempt. */
+  expectedPrevious?: string;
+  dryRun?: boolean;
+  attempts?: number;
+  runUrl?: string;
+  log?: (line: string) => void;
+}
+
+export interface ManifestUpdate {
+  branch: string;
+  manifestPath: string;
+  changed: boolean;
+  /** The commit made (pushed unless dry-run). */
+  commit?: string;
+  created: boolean;
+  previous?: ManifestEntry;
+  diff: string;
+  /** Files whose text changed. */
+  touched: string[];
+  attempts: number;
+}
+
+export function manifestPathOf(config: Config, environment: string): string {
+  return render(config.manifests, { environment });
+}
+
+function describeEntry(entry: ManifestEntry | undefined): string {
+  return entry ? `${entry.version ?? '(no version)'} (${entry.digest ?? 'no digest'})` : 'not deployed';
+}
+
+export async function updateManifest(options: ManifestUpdateOptions): Promise<ManifestUpdate> {
+  const { config, service, environment, promotion, expectedPrevious } = options;
+  const branch = environment.branch;
+  const manifestPath = manifestPathOf(config, environment.name);
+  const where = (path: string) => `${branch}:${path}`;
+  const log = options.log ?? (() => undefined);
+  // What the entry was when we started: a later attempt that finds it changed to something else
+  // has raced with a promotion of the same service, which we must not silently overwrite.
+  let firstSeen: ManifestEntry | undefined;
+  const update = await updateBranch<{ previous?: ManifestEntry; touched: string[] }>({
+    repo: options.repo,
+    branch,
+    dryRun: options.dryRun,
+    retry: { attempts: options.attempts ?? 10 },
+    log,
+    edit: async (state) => {
+      const existing = await state.read(manifestPath);
+      if (state.tip && existing === undefined) log(`${manifestPath} is not on ${branch} yet; creating it`);
+      const text = existing ?? newManifestText(environment.name);
+      const edited = promoteInManifest(text, where(manifestPath), environment.name, service.name, promotion);
+      const current = edited.previous;
+      if (state.attempt === 1) firstSeen = current;
+      if (!isSameDeployment(current, promotion)) {
+        if (expectedPrevious !== undefined && (current?.version ?? NO_PREVIOUS) !== expectedPrevious)
+          throw new UserError(
+            `${where(manifestPath)}: services.${service.name} is ${describeEntry(current)}, but the expected previous version is ${expectedPrevious}; nothing was pushed`,
+          );
+        const moved =
+          current?.version !== firstSeen?.version ||
+          current?.digest !== firstSeen?.digest ||
+          current?.image !== firstSeen?.image;
+        if (state.attempt > 1 && moved)
+          throw new UserError(
+            `Conflict: services.${service.name} in ${where(manifestPath)} changed while this promotion ran, from ${describeEntry(firstSeen)} to ${describeEntry(current)} (another promotion of ${service.name}); nothing was pushed. Re-run to promote ${promotion.version} over it.`,
+          );
+      }
+      const files: Record<string, string> = {};
+      const touched: string[] = [];
+      if (edited.changed) {
+        files[manifestPath] = edited.text;
+        touched.push(manifestPath);
+      }
+      for (const spec of options.specs ?? []) {
+        const before = await state.read(spec.path);
+        if (before === undefined)
+          throw new UserError(
+            `Input "files": ${spec.path} is not on branch ${branch}; expected an existing file there`,
+          );
+        const result = editDeployFile(before, spec, {
+          version: promotion.version,
+          digest: promotion.digest,
+          image: promotion.image,
+          commit: promotion.commit,
+          imageNames: [promotion.image, service.image, service.name],
+        });
+        if (result.changed) {
+          files[spec.path] = result.text;
+          touched.push(spec.path);
+        }
+      }
+      const value = { previous: current, touched };
+      if (touched.length === 0) return { value };
+      // A first promotion creates the manifest even when only `files` changed.
+      if (!files[manifestPath] && existing === undefined) files[manifestPath] = edited.text;
+      const message = promotionMessage({
+        service: service.name,
+        environment: environment.name,
+        version: promotion.version,
+        previousVersion: current?.version,
+        digest: promotion.digest,
+        image: promotion.image,
+        sourceCommit: promotion.commit,
+        fromEnvironment: options.fromEnvironment,
+        actor: promotion.promotedBy,
+        runUrl: options.runUrl,
+      });
+      return { files, message, value };
+    },
+  });
+  return {
+    branch,
+    manifestPath,
+    changed: update.changed,
+    commit: update.commit,
+    created: update.created,
+    previous: update.value.previous,
+    diff: update.diff,
+    touched: update.value.touched,
+    attempts: update.attempts,
+  };
+}
