@@ -1,2 +1,3 @@
 export * from './runner.js';
 export * from './repos.js';
+export * from './registry-server.js';

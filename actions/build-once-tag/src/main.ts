@@ -1,0 +1,190 @@
+import * as core from '@actions/core';
+import { imageRepository, requireService, show, UserError } from '@sd-actions/core';
+import {
+  code,
+  getList,
+  getString,
+  loadConfigFile,
+  markdownTable,
+  readContext,
+  runAction,
+  runProcess,
+  writeSummary,
+} from '@sd-actions/action-kit';
+import { DIGEST, openRegistry, retag, TAG, type Manifest, type TagAction } from '@sd-actions/registry';
+import { buildTag, createdAt, ociLabels, requestedTags } from './plan.js';
+
+async function main(): Promise<void> {
+  const context = readContext();
+  const workspace = getString('working-directory') ?? context.workspace;
+  const config = loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const service = requireService(config, getString('service', { required: true }), 'service');
+  const sourceSha = getString('source-sha') ?? context.sha;
+  if (!sourceSha) throw new UserError('Input "source-sha" is required when GITHUB_SHA is not set');
+  const shaTag = buildTag(sourceSha, getString('source-sha') ? 'source-sha' : 'GITHUB_SHA');
+  const digestInput = getString('digest', {
+    pattern: DIGEST,
+    expected: 'a digest like sha256:<64 hex digits>',
+  });
+  const fromTag = getString('from-tag', { pattern: TAG, expected: 'an image tag' });
+  const buildCommand = getString('build-command');
+  if (digestInput && fromTag)
+    throw new UserError('Inputs "digest" and "from-tag" were both given; expected at most one of them');
+  if ((digestInput || fromTag) && buildCommand)
+    throw new UserError(
+      `Input "build-command" cannot be combined with "${digestInput ? 'digest' : 'from-tag'}": the retag-only form never builds`,
+    );
+  const requested = requestedTags(getList('tags'), { service: service.name, sha: sourceSha.slice(0, 7) });
+
+  const username = getString('registry-username') ?? process.env.SD_ACTIONS_REGISTRY_USERNAME;
+  const password = getString('registry-password') ?? process.env.SD_ACTIONS_REGISTRY_PASSWORD;
+  if (password) core.setSecret(password);
+  if (password && !username)
+    throw new UserError(
+      'Input "registry-password" was given without "registry-username"; expected both or neither',
+    );
+  const credentials = username ? { username, password } : undefined;
+
+  const registry = openRegistry(config.registry, { workspace, credentials });
+  const repository = service.image;
+  const image = imageRepository(config, service);
+  const labels = ociLabels({
+    sourceSha,
+    serverUrl: context.serverUrl,
+    repository: context.repository,
+    version: shaTag,
+    created: createdAt(process.env.SOURCE_DATE_EPOCH),
+  });
+
+  try {
+    let manifest: Manifest | undefined;
+    let built = false;
+    if (digestInput || fromTag) {
+      const reference = (digestInput ?? fromTag)!;
+      manifest = await registry.getManifest(repository, reference);
+      if (!manifest)
+        throw new UserError(
+          `Input "${digestInput ? 'digest' : 'from-tag'}": ${image}${digestInput ? '@' : ':'}${reference} does not exist in the ${config.registry.type} registry ${show(config.registry.url)}`,
+        );
+    } else {
+      manifest = await registry.getManifest(repository, shaTag);
+      if (manifest) {
+        core.info(`${image}:${shaTag} already exists (${manifest.digest}): reusing it, nothing is built`);
+      } else {
+        if (!buildCommand)
+          throw new UserError(
+            `${image}:${shaTag} does not exist and no "build-command" was given; expected a build command that pushes it, or the digest/from-tag inputs to retag an existing image`,
+          );
+        await build(
+          buildCommand,
+          {
+            IMAGE: image,
+            TAG: shaTag,
+            SERVICE: service.name,
+            SOURCE_SHA: sourceSha,
+            CONTEXT: service.path,
+            LABELS: labels.join('\n'),
+            REGISTRY_TYPE: config.registry.type,
+            REGISTRY_URL: config.registry.url,
+            REGISTRY_INSECURE: String(config.registry.insecure),
+            REPOSITORY: repository,
+            ...(credentials ? { REGISTRY_USERNAME: username, REGISTRY_PASSWORD: password ?? '' } : {}),
+          },
+          workspace,
+        );
+        manifest = await registry.getManifest(repository, shaTag);
+        if (!manifest)
+          throw new UserError(
+            `Input "build-command" ran successfully but ${image}:${shaTag} still does not exist; the build must push the image to "$IMAGE:$TAG"`,
+          );
+        built = true;
+        core.info(`built ${image}:${shaTag} (${manifest.digest})`);
+      }
+    }
+
+    const plan = await retag(registry, repository, manifest, requested);
+    const tags = await registry.tagsOf(repository, manifest.digest);
+    report({ image, manifest, shaTag, built, plan, tags, labels, service: service.name });
+    await writeSummary(summary({ image, manifest, shaTag, built, plan, service: service.name }));
+  } finally {
+    await registry.close?.();
+  }
+}
+
+async function build(command: string, vars: Record<string, string | undefined>, cwd: string): Promise<void> {
+  // The user's own command, like a run: step. Our values reach it only as environment variables.
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INPUT_')) env[k] = v;
+  Object.assign(env, vars);
+  core.startGroup(`build-command for ${vars.IMAGE}:${vars.TAG}`);
+  let result;
+  try {
+    result = await runProcess('bash', ['-c', command], { cwd, env, inherit: true });
+  } finally {
+    core.endGroup();
+  }
+  if (result.code !== 0)
+    throw new UserError(
+      `Input "build-command" exited with code ${result.code}; ${vars.IMAGE}:${vars.TAG} was not built (see the log above)`,
+    );
+}
+
+interface Outcome {
+  image: string;
+  manifest: Manifest;
+  shaTag: string;
+  built: boolean;
+  plan: TagAction[];
+  service: string;
+}
+
+function report(o: Outcome & { tags: string[]; labels: string[] }): void {
+  const written = o.plan.filter((a) => a.action === 'add' || a.action === 'move');
+  core.setOutput('image', o.image);
+  core.setOutput('tag', o.built || o.tags.includes(o.shaTag) ? o.shaTag : '');
+  core.setOutput('digest', o.manifest.digest);
+  core.setOutput('image-ref', `${o.image}@${o.manifest.digest}`);
+  core.setOutput('built', o.built ? 'true' : 'false');
+  core.setOutput('tags', JSON.stringify(o.tags));
+  core.setOutput('labels', o.labels.join('\n'));
+  for (const a of o.plan) {
+    const what = {
+      add: 'added',
+      move: `moved from ${a.current}`,
+      present: 'already present',
+      refuse: 'refused',
+    }[a.action];
+    core.info(`  ${o.image}:${a.tag} (${a.kind}) ${what}`);
+  }
+  if (!o.built && written.length === 0)
+    core.info(`Nothing changed: ${o.image}@${o.manifest.digest} already carries every requested tag`);
+  else core.info(`${o.image}@${o.manifest.digest}: ${written.length} tag(s) written, built: ${o.built}`);
+}
+
+function summary(o: Outcome): string {
+  const added = o.plan.filter((a) => a.action === 'add' || a.action === 'move');
+  const present = o.plan.filter((a) => a.action === 'present');
+  const list = (items: TagAction[]) =>
+    items.length ? items.map((a) => (a.action === 'move' ? `${a.tag} (moved)` : a.tag)).join(', ') : '—';
+  const heading = `### ${o.service}: ${o.built ? 'built once' : 'reused'} ${o.shaTag}\n\n`;
+  const table = markdownTable(
+    ['Service', 'Image', 'Digest', 'Tags added', 'Already present', 'Build'],
+    [
+      [
+        o.service,
+        code(o.image),
+        code(o.manifest.digest),
+        list(added),
+        list(present),
+        o.built ? 'built by this run' : 'reused (not built)',
+      ],
+    ],
+  );
+  const note =
+    !o.built && added.length === 0
+      ? '\n_Nothing changed: the image and every tag were already in place._\n'
+      : '';
+  return heading + table + note;
+}
+
+await runAction(main);

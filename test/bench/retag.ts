@@ -1,0 +1,146 @@
+/**
+ * Benchmark: what one retag costs on the wire. A counting proxy in front of a real
+ * docker-registry records every request; the same retag is done by our registry layer, by the
+ * whole build-once-tag action, and by `skopeo copy docker://… docker://…`, in the same run.
+ * Floor: one manifest read + one manifest write, zero blob bytes.
+ *
+ *   node --import tsx test/bench/retag.ts
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { buildImage, OciRegistry, pushImage, retag } from '@sd-actions/registry';
+import {
+  removeDir,
+  runAction,
+  startProxy,
+  startRegistry,
+  tempDir,
+  writeFiles,
+  type ProxyRecord,
+} from '@sd-actions/sandbox';
+
+interface Row {
+  name: string;
+  requests: number;
+  manifestReads: number;
+  manifestWrites: number;
+  blobBytes: number;
+  totalBytes: number;
+  ms: number;
+}
+
+function tally(name: string, records: ProxyRecord[], ms: number): Row {
+  const manifests = records.filter((r) => r.path.includes('/manifests/'));
+  const blobs = records.filter((r) => r.path.includes('/blobs/'));
+  return {
+    name,
+    requests: records.length,
+    manifestReads: manifests.filter((r) => r.method === 'GET' || r.method === 'HEAD').length,
+    manifestWrites: manifests.filter((r) => r.method === 'PUT').length,
+    blobBytes: blobs.reduce((s, r) => s + r.requestBytes + r.responseBytes, 0),
+    totalBytes: records.reduce((s, r) => s + r.requestBytes + r.responseBytes, 0),
+    ms,
+  };
+}
+
+const server = await startRegistry();
+const proxy = await startProxy(server.url);
+const workspace = tempDir('bench-retag-');
+try {
+  // A 4 MiB incompressible layer: a copy that moved blobs would show it plainly.
+  const image = buildImage({ files: [{ path: 'srv/payload.bin', data: randomBytes(4 * 1024 * 1024) }] });
+  const direct = new OciRegistry(server.url, true);
+  await pushImage(direct, 'bench', 'sha-0000001', image);
+  const rows: Row[] = [];
+
+  const measure = async (name: string, fn: () => Promise<void> | void) => {
+    proxy.records.length = 0;
+    const started = performance.now();
+    await fn();
+    rows.push(tally(name, [...proxy.records], Math.round(performance.now() - started)));
+  };
+
+  await measure('sd-actions registry layer (retag)', async () => {
+    const registry = new OciRegistry(proxy.url, true);
+    const manifest = (await registry.getManifest('bench', 'sha-0000001'))!;
+    await retag(registry, 'bench', manifest, [{ tag: 'dev', kind: 'moving' }]);
+  });
+
+  writeFiles(workspace, {
+    '.github/sd-actions.yml': `registry: { type: oci, url: "${proxy.url}", insecure: true }\nservices:\n  bench: { path: . }\n`,
+  });
+  await measure('build-once-tag action (whole run)', async () => {
+    const run = await runAction('build-once-tag', {
+      workspace,
+      sha: '0000001ffffffffffffffffffffffffffffffff0',
+      inputs: { service: 'bench', tags: 'staging' },
+    });
+    if (run.code !== 0) throw new Error(`action failed:\n${run.stdout}${run.stderr}`);
+  });
+
+  // Asynchronously: the counting proxy lives in this process and must keep serving.
+  await measure('skopeo copy docker:// docker://', async () => {
+    await promisify(execFile)('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      `docker://${proxy.url}/bench:sha-0000001`,
+      `docker://${proxy.url}/bench:prd`,
+    ]);
+  });
+
+  // The floor reads the manifest once and writes it once: two requests, two manifest bodies.
+  const floor: Row = {
+    name: 'floor',
+    requests: 2,
+    manifestReads: 1,
+    manifestWrites: 1,
+    blobBytes: 0,
+    totalBytes: 2 * image.manifest.size,
+    ms: 0,
+  };
+  const header = [
+    '',
+    'requests',
+    'x floor',
+    'manifest reads',
+    'manifest writes',
+    'blob bytes',
+    'all body bytes',
+    'ms',
+  ];
+  const lines = [floor, ...rows].map((r) => [
+    r.name,
+    String(r.requests),
+    `${(r.requests / floor.requests).toFixed(1)}x`,
+    String(r.manifestReads),
+    String(r.manifestWrites),
+    String(r.blobBytes),
+    String(r.totalBytes),
+    r.name === 'floor' ? '-' : String(r.ms),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(
+    `retag of one ${image.blobs[1]!.length}-byte-layer image on docker-registry (counted at a loopback proxy)\n`,
+  );
+  console.log(fmt(header));
+  for (const l of lines) console.log(fmt(l));
+  const ours = rows[0]!;
+  const skopeo = rows[2]!;
+  console.log(
+    `\nskopeo/ours: ${(skopeo.requests / ours.requests).toFixed(1)}x requests, ` +
+      `${ours.totalBytes ? (skopeo.totalBytes / ours.totalBytes).toFixed(0) : '∞'}x body bytes; ours moved ${ours.blobBytes} blob bytes.`,
+  );
+  // Tags must really be there: a benchmark of a retag that did not happen would be worthless.
+  for (const tag of ['dev', 'staging', 'prd'])
+    if ((await direct.resolve('bench', tag))?.digest !== image.manifest.digest)
+      throw new Error(`${tag} not retagged`);
+} finally {
+  await proxy.stop();
+  await server.stop();
+  removeDir(workspace);
+}
