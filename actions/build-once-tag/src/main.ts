@@ -7,6 +7,7 @@ import {
   loadConfigFile,
   markdownTable,
   readContext,
+  readRegistryCredentials,
   runAction,
   runProcess,
   writeSummary,
@@ -36,14 +37,7 @@ async function main(): Promise<void> {
     );
   const requested = requestedTags(getList('tags'), { service: service.name, sha: sourceSha.slice(0, 7) });
 
-  const username = getString('registry-username') ?? process.env.SD_ACTIONS_REGISTRY_USERNAME;
-  const password = getString('registry-password') ?? process.env.SD_ACTIONS_REGISTRY_PASSWORD;
-  if (password) core.setSecret(password);
-  if (password && !username)
-    throw new UserError(
-      'Input "registry-password" was given without "registry-username"; expected both or neither',
-    );
-  const credentials = username ? { username, password } : undefined;
+  const credentials = readRegistryCredentials();
 
   const registry = openRegistry(config.registry, { workspace, credentials });
   const repository = service.image;
@@ -88,7 +82,9 @@ async function main(): Promise<void> {
             REGISTRY_URL: config.registry.url,
             REGISTRY_INSECURE: String(config.registry.insecure),
             REPOSITORY: repository,
-            ...(credentials ? { REGISTRY_USERNAME: username, REGISTRY_PASSWORD: password ?? '' } : {}),
+            ...(credentials
+              ? { REGISTRY_USERNAME: credentials.username, REGISTRY_PASSWORD: credentials.password ?? '' }
+              : {}),
           },
           workspace,
         );

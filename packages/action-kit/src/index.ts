@@ -4,3 +4,4 @@ export * from './run.js';
 export * from './event.js';
 export * from './process.js';
 export * from './config-file.js';
+export * from './credentials.js';

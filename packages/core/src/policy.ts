@@ -4,6 +4,7 @@
  */
 import semver from 'semver';
 import type { EnvironmentConfig } from './config.js';
+import { classifyVersion } from './versions.js';
 
 export interface ArtifactFacts {
   digest: string;
@@ -45,16 +46,8 @@ export interface Verdict {
   alreadyDone: boolean;
 }
 
-const BUILD_TAG = /^sha-[0-9a-f]{7,40}$/;
-
-export function isBuildTag(version: string): boolean {
-  return BUILD_TAG.test(version);
-}
-
-/** A release version: strict semver without a leading "v". */
-export function isReleaseVersion(version: string): boolean {
-  return semver.valid(version) === version;
-}
+const isBuildTag = (version: string) => classifyVersion(version) === 'build';
+const isReleaseVersion = (version: string) => classifyVersion(version) === 'release';
 
 export function formatDuration(ms: number): string {
   const minutes = Math.floor(ms / 60e3);

@@ -45,6 +45,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** Kill the process after this many ms (crash tests). */
   killAfterMs?: number;
+  /** Kill the process (SIGKILL) as soon as this file exists: a crash at a precise point. */
+  killWhenFile?: string;
   /** Path to the action directory relative to the repo root, default actions/<name>. */
   actionDir?: string;
 }
@@ -166,10 +168,17 @@ export async function runAction(name: string, options: RunOptions): Promise<Acti
     options.killAfterMs === undefined
       ? undefined
       : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+  const watcher =
+    options.killWhenFile === undefined
+      ? undefined
+      : setInterval(() => {
+          if (existsSync(options.killWhenFile!)) child.kill('SIGKILL');
+        }, 10);
   const code = await new Promise<number>((res) =>
     child.on('close', (c, signal) => res(c ?? (signal ? 137 : 1))),
   );
   if (timer) clearTimeout(timer);
+  if (watcher) clearInterval(watcher);
   const ms = Date.now() - started;
   const { annotations, masked } = parseAnnotations(stdout);
   return {

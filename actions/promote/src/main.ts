@@ -1,0 +1,316 @@
+/**
+ * promote — the front door for one whole promotion of one service into one environment:
+ *   1. resolve the artifact (the `from` environment's manifest entry, or the given build)
+ *   2. check policy before anything changes
+ *   3. retag the digest in the registry with the environment's tags
+ *   4. commit the manifest entry on the environment branch
+ *   5. the first time a version is cut: tag {service}/{version} and create its release branch
+ * Each step is idempotent, in an order where a crash anywhere leaves a state a re-run completes.
+ */
+import * as core from '@actions/core';
+import {
+  checkPromotion,
+  classifyVersion,
+  imageRepository,
+  parseDeployFileSpec,
+  parseSemver,
+  releaseBranchName,
+  releaseTagName,
+  render,
+  requireEnvironment,
+  requireService,
+  statusMatrix,
+  UserError,
+  validateCommitSha,
+  validateDigest,
+  type ArtifactFacts,
+  type ManifestPromotion,
+} from '@sd-actions/core';
+import {
+  code,
+  getBoolean,
+  getList,
+  getString,
+  link,
+  loadConfigFile,
+  markdownTable,
+  readContext,
+  readRegistryCredentials,
+  runAction,
+  writeSummary,
+} from '@sd-actions/action-kit';
+import { ensureBranch, ensureTag, Git, listRemoteRefs, ScratchRepo } from '@sd-actions/git';
+import {
+  readDeployed,
+  readEnvironment,
+  resolveRemote,
+  statusMarkdown,
+  updateManifest,
+} from '@sd-actions/gitops';
+import { openRegistry, planTags, refusalError, retag, tagKind, type TagAction } from '@sd-actions/registry';
+import { chooseVersion } from './version.js';
+
+async function main(): Promise<void> {
+  const context = readContext();
+  const workspace = getString('working-directory') ?? context.workspace;
+
+  // Inputs and config first: a mistake here changes nothing anywhere.
+  const config = loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const service = requireService(config, getString('service', { required: true }));
+  const to = requireEnvironment(config, getString('to', { required: true }), 'to');
+  const fromInput = getString('from');
+  const fromName = fromInput ?? to.from;
+  if (fromInput !== undefined) requireEnvironment(config, fromInput, 'from');
+  if (fromName === to.name)
+    throw new UserError(
+      `Input "from": ${JSON.stringify(fromName)} is the target environment itself; expected an earlier environment`,
+    );
+  const versionInput = getString('version');
+  if (versionInput !== undefined && versionInput !== 'auto' && classifyVersion(versionInput) === undefined)
+    throw new UserError(
+      `Input "version": ${JSON.stringify(versionInput)} is not valid; expected semver like 1.6.0, a build tag like sha-abc1234, or auto`,
+    );
+  const digestInput = getString('digest');
+  if (digestInput !== undefined) validateDigest(digestInput);
+  const sourceInput = getString('source-commit');
+  if (sourceInput !== undefined) validateCommitSha(sourceInput);
+  if (digestInput && !sourceInput)
+    throw new UserError(
+      'Input "source-commit" is required with "digest": the manifest records the commit a build came from',
+    );
+  const imageInput = getString('image');
+  if (imageInput !== undefined && imageInput !== imageRepository(config, service))
+    throw new UserError(
+      `Input "image": ${JSON.stringify(imageInput)} is not the image of ${service.name} in ${config.file}; expected ${imageRepository(config, service)}`,
+    );
+  const allowDowngrade = getBoolean('allow-downgrade');
+  const dryRun = getBoolean('dry-run');
+  const specs = getList('files').map((line) => parseDeployFileSpec(line));
+  const credentials = readRegistryCredentials();
+  const actor = context.actor || undefined;
+
+  const remote = await resolveRemote(workspace, 'origin', getString('token'));
+  const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
+  const registry = openRegistry(config.registry, { workspace, credentials });
+  try {
+    // 1. The artifact.
+    const image = imageRepository(config, service);
+    let artifact: ArtifactFacts | undefined;
+    let source: string;
+    if (digestInput && sourceInput) {
+      artifact = { digest: digestInput, image, commit: sourceInput };
+      source = 'build';
+    } else if (fromName === undefined) {
+      throw new UserError(
+        `Input "digest": required to promote into ${to.name}, which is fed by builds; pass build-once-tag's digest and source-commit outputs`,
+      );
+    } else {
+      const fromEnv = requireEnvironment(config, fromName, 'from');
+      const entry = (await readEnvironment(repo, config, fromEnv)).get(service.name);
+      if (entry?.digest && entry.commit)
+        artifact = {
+          digest: entry.digest,
+          image: entry.image ?? image,
+          commit: entry.commit,
+          version: entry.version,
+          promotedAt: entry.promotedAt,
+        };
+      source = fromName;
+    }
+    const current = (await readEnvironment(repo, config, to)).get(service.name);
+
+    const { version, how } = await chooseVersion({
+      input: versionInput,
+      artifact,
+      entryEnvironment: fromName === undefined,
+      config,
+      service,
+      remoteGit: repo.git,
+      workspaceGit: new Git(workspace),
+      from: source,
+    });
+    const release = classifyVersion(version) === 'release';
+    const tagName = release ? releaseTagName(config, service.name, version) : undefined;
+    const existingTag = tagName
+      ? (await listRemoteRefs(repo.git, 'origin', 'refs/tags/')).get(tagName)
+      : undefined;
+
+    // 2. Policy, before anything changes.
+    const verdict = checkPromotion({
+      service: service.name,
+      from: source === 'build' ? undefined : source,
+      to,
+      version,
+      artifact,
+      current:
+        current?.version && current.digest ? { version: current.version, digest: current.digest } : undefined,
+      existingTagCommit: existingTag?.commit,
+      tagName,
+      allowDowngrade,
+      now: new Date(),
+    });
+    for (const w of verdict.warnings) core.warning(`${w.message} [${w.rule}]`, { title: 'Promotion policy' });
+    if (verdict.refusals.length > 0) {
+      throw new UserError(
+        `Promotion of ${service.name} to ${to.name} refused, nothing was changed: ${verdict.refusals.map((r) => `[${r.rule}] ${r.message}`).join('; ')}`,
+      );
+    }
+    const art = artifact!;
+    core.info(
+      `Promoting ${service.name} ${version} (${how}) from ${source} to ${to.name}: ${art.image}@${art.digest}`,
+    );
+
+    // 3. Registry: the same digest gets the environment's tags; immutable tags never move.
+    const manifest = await registry.getManifest(service.image, art.digest);
+    if (!manifest)
+      throw new UserError(
+        `${image}@${art.digest} is not in the ${config.registry.type} registry; was it pushed (build-once-tag)?`,
+      );
+    const semverParts = parseSemver(version);
+    const values = {
+      service: service.name,
+      version,
+      environment: to.name,
+      sha: `sha-${art.commit.slice(0, 7)}`,
+      ...(semverParts
+        ? {
+            major: String(semverParts.major),
+            minor: String(semverParts.minor),
+            patch: String(semverParts.patch),
+          }
+        : {}),
+    };
+    const requests = to.tags.map((template) => {
+      const tag = render(template, values);
+      return { tag, kind: tagKind(template, tag) };
+    });
+    let tagPlan: TagAction[];
+    if (dryRun) {
+      const states = await Promise.all(
+        requests.map(async (r) => ({
+          ...r,
+          current: (await registry.resolve(service.image, r.tag))?.digest,
+        })),
+      );
+      tagPlan = planTags(art.digest, states);
+      const refusal = refusalError(image, art.digest, tagPlan);
+      if (refusal) throw refusal;
+    } else {
+      tagPlan = await retag(registry, service.image, manifest, requests);
+    }
+
+    // 4. The manifest on the environment branch.
+    const promotion: ManifestPromotion = {
+      version,
+      image,
+      digest: art.digest,
+      commit: art.commit,
+      promotedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      promotedBy: actor,
+    };
+    const update = await updateManifest({
+      repo,
+      config,
+      service,
+      environment: to,
+      promotion,
+      fromEnvironment: source,
+      specs,
+      dryRun,
+      runUrl: context.runUrl,
+      log: (line) => core.info(line),
+    });
+
+    // 5. The release tag and branch, the first time this version is cut.
+    let tagOutcome: 'created' | 'exists' | 'would create' | undefined;
+    let branchOutcome: string | undefined;
+    if (tagName) {
+      const branchName = releaseBranchName(config, service.name, version);
+      if (dryRun) tagOutcome = existingTag ? 'exists' : 'would create';
+      else {
+        tagOutcome = await ensureTag(repo.git, {
+          remote: 'origin',
+          name: tagName,
+          commit: art.commit,
+          message: `${service.name} ${version}`,
+        });
+        if (tagOutcome === 'created') {
+          const branch = await ensureBranch(repo.git, {
+            remote: 'origin',
+            name: branchName,
+            commit: art.commit,
+          });
+          branchOutcome = `${branchName} (${branch.outcome})`;
+        }
+      }
+    }
+
+    const tagsWritten = tagPlan.filter((t) => t.action === 'add' || t.action === 'move');
+    const changed = !dryRun && (update.changed || tagsWritten.length > 0 || tagOutcome === 'created');
+    core.setOutput('version', version);
+    core.setOutput('digest', art.digest);
+    core.setOutput('image-ref', `${image}@${art.digest}`);
+    core.setOutput('commit', !dryRun && update.commit ? update.commit : '');
+    core.setOutput('tag', tagName ?? '');
+    core.setOutput('changed', changed ? 'true' : 'false');
+    core.setOutput('previous-version', update.previous?.version ?? '');
+    core.setOutput('from', source);
+
+    const verdictLine = dryRun
+      ? 'Dry run: nothing was changed.'
+      : changed
+        ? `Promoted ${service.name} ${version} to ${to.name}.`
+        : `Nothing changed: ${service.name} ${version} was already promoted to ${to.name} (registry tags, manifest and git tag all in place).`;
+    core.info(verdictLine);
+    if (update.diff) core.info(update.diff);
+
+    // Summary: the promotion, then what runs where now.
+    const commitUrl = (sha: string) =>
+      context.repository ? `${context.serverUrl}/${context.repository}/commit/${sha}` : undefined;
+    const rows = [
+      ['Service', service.name],
+      ['From → to', `${source} → ${to.name}`],
+      ['Version', `${update.previous?.version ?? 'none'} → ${version} (${how})`],
+      ['Digest', code(art.digest)],
+      ['Source commit', link(art.commit.slice(0, 12), commitUrl(art.commit))],
+      [
+        'Registry tags',
+        tagPlan
+          .map(
+            (t) =>
+              `${t.tag} (${t.action === 'present' ? 'already there' : dryRun ? `would ${t.action}` : t.action === 'add' ? 'added' : 'moved'})`,
+          )
+          .join(', ') || '—',
+      ],
+      [
+        'Manifest',
+        update.commit && !dryRun
+          ? link(`${update.branch}@${update.commit.slice(0, 12)}`, commitUrl(update.commit))
+          : update.changed
+            ? `${update.branch} (would commit)`
+            : `${update.branch} (already up to date)`,
+      ],
+      [
+        'Git tag',
+        tagName
+          ? `${tagName} (${tagOutcome})${branchOutcome ? `; release branch ${branchOutcome}` : ''}`
+          : '— (build tag)',
+      ],
+    ] as const;
+    let summary = `### ${dryRun ? 'Dry run: ' : ''}promote ${service.name} ${version} → ${to.name}\n\n${markdownTable(
+      ['', ''],
+      rows.map((r) => [...r]),
+    )}\n${verdictLine}\n`;
+    for (const w of verdict.warnings) summary += `\n> ⚠ ${w.message}\n`;
+    if (dryRun && update.diff)
+      summary += `\n<details open><summary>Manifest diff</summary>\n\n\`\`\`diff\n${update.diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
+    const deployed = await readDeployed(repo, config);
+    summary += `\n#### What runs where\n\n${statusMarkdown(config, statusMatrix(config, deployed), { service: service.name, environment: to.name })}`;
+    await writeSummary(summary);
+  } finally {
+    await registry.close?.();
+    await repo.dispose();
+  }
+}
+
+await runAction(main);
