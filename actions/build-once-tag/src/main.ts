@@ -1,7 +1,7 @@
-import * as core from '@actions/core';
 import { imageRepository, requireService, show, UserError } from '@sd-actions/core';
 import {
   code,
+  core,
   getList,
   getString,
   loadConfigFile,

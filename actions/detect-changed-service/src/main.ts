@@ -1,4 +1,3 @@
-import * as core from '@actions/core';
 import {
   allServices,
   ChangeMatcher,
@@ -11,6 +10,7 @@ import {
 } from '@sd-actions/core';
 import {
   code,
+  core,
   getEnum,
   getInteger,
   getList,

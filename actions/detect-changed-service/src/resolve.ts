@@ -2,7 +2,7 @@
  * Turns a ComparePlan into two commits that exist locally, fetching and deepening a shallow
  * checkout step by step when they are missing.
  */
-import * as core from '@actions/core';
+import { core } from '@sd-actions/action-kit';
 import { UserError, type ComparePlan } from '@sd-actions/core';
 import type { Git } from '@sd-actions/git';
 
@@ -84,8 +84,14 @@ export async function resolveComparison(
   plan: Extract<ComparePlan, { kind: 'diff' }>,
   options: ResolveOptions,
 ): Promise<Resolved | { all: string }> {
-  const shallow = await git.isShallow();
-  const head = await ensureCommit(git, plan.head, options.remote, shallow);
+  // The common case in one round trip: the shallow flag and the head from one process, the
+  // base alongside it. Anything missing goes through ensureCommit (fetching) below.
+  const [probe, baseLocal] = await Promise.all([
+    git.shallowAndCommit(plan.head),
+    plan.base === undefined ? undefined : git.resolveCommit(plan.base),
+  ]);
+  const shallow = probe.shallow;
+  const head = probe.commit ?? (await ensureCommit(git, plan.head, options.remote, shallow));
   if (!head)
     throw new UserError(
       `Input "head": ${JSON.stringify(plan.head)} is not a commit in this repository or on ${options.remote}; expected a commit SHA, branch or tag`,
@@ -99,7 +105,7 @@ export async function resolveComparison(
     return { base, head, source: plan.source };
   }
 
-  let base = await ensureCommit(git, plan.base, options.remote, shallow);
+  let base = baseLocal ?? (await ensureCommit(git, plan.base, options.remote, shallow));
   if (!base && shallow && /^[0-9a-f]{7,64}$/i.test(plan.base)) {
     // Some servers refuse to serve a commit by SHA: deepen the head's history until it shows up.
     for (const depth of depthSteps(options.maxDepth)) {

@@ -1,4 +1,3 @@
-import * as core from '@actions/core';
 import {
   environmentChain,
   imageRepository,
@@ -14,6 +13,7 @@ import {
 } from '@sd-actions/core';
 import {
   code,
+  core,
   getBoolean,
   getInteger,
   getList,
@@ -39,11 +39,16 @@ async function main(): Promise<void> {
   const version = getString('version', { required: true });
   validateVersion(version);
   const digest = validateDigest(getString('digest', { required: true }));
-  const image = getString('image') ?? imageRepository(config, service);
-  if (!/^[a-z0-9][a-z0-9._:/-]*$/i.test(image) || image.includes('..'))
+  // The config's own image needs no check; a given one must be a plain repository reference.
+  const imageInput = getString('image');
+  if (
+    imageInput !== undefined &&
+    (!/^[A-Za-z0-9._:/@-]+$/.test(imageInput) || imageInput.split('/').includes('..'))
+  )
     throw new UserError(
-      `Input "image": ${show(image)} is not valid; expected an image repository like registry.example/blue`,
+      `Input "image": ${show(imageInput)} is not valid; expected an image repository like registry.example/blue`,
     );
+  const image = imageInput ?? imageRepository(config, service);
   const sourceCommit = getString('source-commit');
   if (sourceCommit !== undefined) validateCommitSha(sourceCommit);
   const fromName = getString('from-environment') ?? environment.from;

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { UserError } from '@sd-actions/core';
 import { getString } from './inputs.js';
 

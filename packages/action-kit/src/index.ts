@@ -1,3 +1,4 @@
+export * as core from './runner.js';
 export * from './inputs.js';
 export * from './summary.js';
 export * from './run.js';

@@ -3,7 +3,7 @@
  * turn them into values or reject them with a message that names the input, the value and what
  * was expected.
  */
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { UserError, show } from '@sd-actions/core';
 
 function raw(name: string): string {

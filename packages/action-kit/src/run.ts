@@ -3,7 +3,7 @@
  * User errors (bad input, bad config, refused promotions) show only their message, pointing at
  * the file and line when known; anything else is a bug and also logs its stack.
  */
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { isUserError } from '@sd-actions/core';
 
 export async function runAction(main: () => Promise<void>): Promise<void> {

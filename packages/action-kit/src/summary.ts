@@ -2,7 +2,7 @@
  * Job summaries: tables people would rather read than logs. Cells are escaped so a value can
  * never break the table or inject markup.
  */
-import * as core from '@actions/core';
+import { appendSummary } from './runner.js';
 
 export function escapeCell(text: string): string {
   return text
@@ -41,6 +41,5 @@ export function link(text: string, url: string | undefined): Raw | string {
 
 /** Append markdown to the step summary, if the runner gave us one. */
 export async function writeSummary(markdown: string): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
-  await core.summary.addRaw(markdown, true).write();
+  appendSummary(markdown);
 }

@@ -7,7 +7,7 @@
  */
 import picomatch from 'picomatch';
 import type { Config, ServiceConfig } from './config.js';
-import { isGlob, isUnder } from './paths.js';
+import { isGlob, toPicomatch } from './paths.js';
 
 export type ChangeStatus = 'A' | 'M' | 'D' | 'R' | 'C' | 'T' | 'U' | 'X';
 
@@ -34,52 +34,72 @@ const EXAMPLES = 3;
 interface Rule {
   kind: 'dependsOn' | 'shared';
   text: string;
-  test: (file: string) => boolean;
 }
 
-function compileRule(kind: Rule['kind'], text: string): Rule {
-  if (isGlob(text)) {
-    const isMatch = picomatch(text, { dot: true });
-    return { kind, text, test: (file) => isMatch(file) };
-  }
-  return { kind, text, test: (file) => isUnder(text, file) };
+/** What is keyed under one directory of the index: services living there, plain rules naming it. */
+interface DirectoryEntry {
+  services: string[];
+  rules: Rule[];
 }
 
 /**
- * A matcher built once per config: service directories go in a map keyed by directory so each
- * file costs one lookup per path segment, not one comparison per service.
+ * A matcher built once per config. Service directories and plain (non-glob) dependsOn/shared
+ * paths go in one map keyed by directory, so each file costs one lookup per path segment, not
+ * one comparison per service or rule. Globs are deduplicated (a 2,000-service monorepo has a
+ * handful of distinct ones) and each is compiled once.
  */
 export class ChangeMatcher {
-  private readonly byDirectory = new Map<string, string[]>();
+  private readonly byDirectory = new Map<string, DirectoryEntry>();
+  private readonly globs: { rule: Rule; test: (file: string) => boolean }[] = [];
+  /** The distinct rules of each kind, by text. */
+  private readonly rules = { dependsOn: new Map<string, Rule>(), shared: new Map<string, Rule>() };
+  private readonly compiled = new Map<string, (file: string) => boolean>();
+  /** Each service's dependsOn rules, in config order, without repeats. */
   private readonly dependsOn = new Map<string, Rule[]>();
-  private readonly rules: Rule[] = [];
   private readonly shared: Rule[];
 
   constructor(private readonly config: Config) {
     for (const service of config.services.values()) {
-      const list = this.byDirectory.get(service.path) ?? [];
-      list.push(service.name);
-      this.byDirectory.set(service.path, list);
-      const rules = service.dependsOn.map((dep) => compileRule('dependsOn', dep));
-      this.dependsOn.set(service.name, rules);
-      this.rules.push(...rules);
+      this.entry(service.path).services.push(service.name);
+      this.dependsOn.set(service.name, [...new Set(service.dependsOn.map((t) => this.rule('dependsOn', t)))]);
     }
-    this.shared = config.shared.map((text) => compileRule('shared', text));
-    this.rules.push(...this.shared);
+    this.shared = [...new Set(config.shared.map((text) => this.rule('shared', text)))];
   }
 
-  /** Services whose directory is the file or one of its ancestors. */
-  private owners(file: string): string[] {
-    const found: string[] = [];
+  private entry(dir: string): DirectoryEntry {
+    let entry = this.byDirectory.get(dir);
+    if (!entry) this.byDirectory.set(dir, (entry = { services: [], rules: [] }));
+    return entry;
+  }
+
+  private rule(kind: Rule['kind'], text: string): Rule {
+    const existing = this.rules[kind].get(text);
+    if (existing) return existing;
+    const rule: Rule = { kind, text };
+    this.rules[kind].set(text, rule);
+    if (isGlob(text)) {
+      let test = this.compiled.get(text);
+      if (!test) {
+        test = picomatch(toPicomatch(text), { dot: true });
+        this.compiled.set(text, test);
+      }
+      this.globs.push({ rule, test });
+    } else {
+      this.entry(text).rules.push(rule);
+    }
+    return rule;
+  }
+
+  /** Calls `visit` with the index entry of every directory the file is under (and the file itself). */
+  private ancestors(file: string, visit: (entry: DirectoryEntry) => void): void {
     const root = this.byDirectory.get('.');
-    if (root) found.push(...root);
+    if (root) visit(root);
     let end = file.length;
     while (end > 0) {
-      const owners = this.byDirectory.get(file.slice(0, end));
-      if (owners) found.push(...owners);
+      const entry = this.byDirectory.get(file.slice(0, end));
+      if (entry) visit(entry);
       end = file.lastIndexOf('/', end - 1);
     }
-    return found;
   }
 
   match(files: readonly ChangedFile[]): ServiceChange[] {
@@ -91,8 +111,11 @@ export class ChangeMatcher {
       else map.set(key, [file]);
     };
     for (const { path } of files) {
-      for (const name of this.owners(path)) note(pathHits, name, path);
-      for (const rule of this.rules) if (rule.test(path)) note(ruleHits, rule, path);
+      this.ancestors(path, (entry) => {
+        for (const name of entry.services) note(pathHits, name, path);
+        for (const rule of entry.rules) note(ruleHits, rule, path);
+      });
+      for (const { rule, test } of this.globs) if (test(path)) note(ruleHits, rule, path);
     }
     const sharedHit = this.shared.find((rule) => ruleHits.has(rule));
     const changes: ServiceChange[] = [];

@@ -5,9 +5,9 @@
  * what was expected, with the line of the offending node so annotations point at it.
  * Pure: the caller reads the file; `parseConfig` only sees its text.
  */
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { UserError, show } from './errors.js';
-import { isGlob, normaliseRepoPath } from './paths.js';
+import { hasGlobChars, normaliseRepoPath } from './paths.js';
 import { placeholdersOf, type Placeholder } from './templates.js';
 
 export const DEFAULT_CONFIG_PATH = '.github/sd-actions.yml';
@@ -205,7 +205,7 @@ class Reader {
 
   repoPath(path: KeyPath, value: unknown, allowGlob: boolean): string {
     const text = this.string(path, value);
-    if (!allowGlob && isGlob(text))
+    if (!allowGlob && hasGlobChars(text))
       this.fail(path, text, 'is a glob; expected a directory path (globs go in dependsOn or shared)');
     const result = normaliseRepoPath(text);
     if ('problem' in result)
@@ -214,20 +214,59 @@ class Reader {
   }
 }
 
+/**
+ * The first key (by position) that repeats a key of the same mapping, with where it and the first
+ * occurrence start. One Set per mapping: linear in the size of the document. Scalar keys
+ * are compared by value (so `1` and `"1"` differ, as in YAML); a mapping or sequence as a key
+ * is never a duplicate here.
+ */
+function duplicateKey(doc: Document): { key: unknown; offset: number; firstOffset: number } | undefined {
+  let found: { key: unknown; offset: number; firstOffset: number } | undefined;
+  // A plain walk (yaml's visit() builds a frozen path array per node: ~10x slower here).
+  const walk = (node: unknown): void => {
+    if (isMap(node)) {
+      const seen = new Map<unknown, number>();
+      for (const pair of node.items) {
+        walk(pair.key);
+        walk(pair.value);
+        if (!isScalar(pair.key)) continue;
+        const offset = pair.key.range?.[0] ?? 0;
+        const first = seen.get(pair.key.value);
+        if (first === undefined) seen.set(pair.key.value, offset);
+        else if (!found || offset < found.offset) found = { key: pair.key.value, offset, firstOffset: first };
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) walk(item);
+    }
+  };
+  walk(doc.contents);
+  return found;
+}
+
 /** Parse and validate config text. `file` is only used in messages. */
 export function parseConfig(text: string, file: string = DEFAULT_CONFIG_PATH): Config {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys: false, because the library's check compares every key with every other key of
+  // its mapping (quadratic in the number of services); duplicateKey does it in one pass.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  const invalid = (offset: number, message: string): never => {
+    const pos = lines.linePos(offset);
+    throw new UserError(`${file}: not valid YAML at line ${pos.line}, column ${pos.col}: ${message}`, {
+      file,
+      line: pos.line,
+      column: pos.col,
+    });
+  };
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
-    const pos = lines.linePos(err.pos[0]);
-    throw new UserError(
-      `${file}: not valid YAML at line ${pos.line}, column ${pos.col}: ${err.message.split('\n')[0]}`,
-      {
-        file,
-        line: pos.line,
-        column: pos.col,
-      },
+    invalid(err.pos[0], err.message.split('\n')[0]!);
+  }
+  const duplicate = duplicateKey(doc);
+  if (duplicate) {
+    const first = lines.linePos(duplicate.firstOffset);
+    invalid(
+      duplicate.offset,
+      `Map keys must be unique; ${show(duplicate.key)} is repeated (first at line ${first.line})`,
     );
   }
   const r = new Reader(file, doc, lines);

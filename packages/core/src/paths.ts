@@ -27,8 +27,54 @@ export function isUnder(dir: string, file: string): boolean {
   );
 }
 
-const GLOB_CHARS = /[*?[\]{}!()+@]/;
+/**
+ * Characters a service `path` may not contain: it is always a literal directory, and these would
+ * make it look like a glob. `@ + ! ( )` are ordinary in paths (`packages/@acme/ui`, `libs/c++`,
+ * `libs/x (old)`) and allowed.
+ */
+const SERVICE_PATH_GLOB_CHARS = /[*?[\]{}]/;
+
+export function hasGlobChars(path: string): boolean {
+  return SERVICE_PATH_GLOB_CHARS.test(path);
+}
+
+/**
+ * A `dependsOn`/`shared` entry is a glob when it has a wildcard (`*`, `?`), a bracket class
+ * (`[...]`), a brace group (`{...}`) or an extglob group (`@(`, `!(`, `+(`; `?(` and `*(` already
+ * have a wildcard). Anything else is a literal path, matched as a directory or file:
+ * `packages/@acme/ui`, `libs/c++`, `libs/x (old)`.
+ */
+const GLOB = /[*?]|\[[^\]]*\]|\{[^}]*\}|[@!+]\(/;
 
 export function isGlob(pattern: string): boolean {
-  return GLOB_CHARS.test(pattern);
+  return GLOB.test(pattern);
+}
+
+/**
+ * The picomatch pattern for one of our globs: characters that are literal in our syntax but
+ * special to picomatch are escaped — parentheses and `|` outside an extglob group (picomatch
+ * would make them a regex group or alternation, so `libs/x (old)/**` would never match) and a
+ * leading `!` that is not `!(` (picomatch would negate the whole pattern).
+ */
+export function toPicomatch(pattern: string): string {
+  let out = '';
+  const groups: boolean[] = []; // per open parenthesis: is it an extglob group?
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    const next = pattern[i + 1];
+    if (c === '(') {
+      const extglob = i > 0 && '@!+?*'.includes(pattern[i - 1]!);
+      groups.push(extglob);
+      out += extglob ? c : '\\(';
+    } else if (c === ')') {
+      out += groups.pop() ? c : '\\)';
+    } else if (c === '|') {
+      out += groups[groups.length - 1] ? c : '\\|';
+    } else if (c === '!' && i === 0 && next !== '(') {
+      out += '\\!';
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }

@@ -91,6 +91,38 @@ describe('parseConfig', () => {
     ).toBe('gitops/qa');
   });
 
+  test('service paths may contain @ + ! ( ) and spaces; dependsOn and shared keep them literal', () => {
+    const c = parseConfig(`
+services:
+  ui: { path: ./packages/@acme/ui/, dependsOn: ["packages/@acme/tokens"] }
+  cpp: { path: libs/c++, dependsOn: ["libs/x (old)"] }
+  legacy: { path: "libs/x (old)" }
+  bang: { path: "apps/!important+" }
+shared: ["libs/x (old)/shared"]
+`);
+    expect([...c.services.values()].map((s) => [s.name, s.path, s.dependsOn])).toEqual([
+      ['ui', 'packages/@acme/ui', ['packages/@acme/tokens']],
+      ['cpp', 'libs/c++', ['libs/x (old)']],
+      ['legacy', 'libs/x (old)', []],
+      ['bang', 'apps/!important+', []],
+    ]);
+    expect(c.shared).toEqual(['libs/x (old)/shared']);
+    for (const path of ['packages/@acme/ui', 'libs/c++', 'libs/x (old)'])
+      expect(validate(parse(`services: { a: { path: ${JSON.stringify(path)} } }`))).toBe(true);
+  });
+
+  test.each(['libs/*', 'libs/a?', 'libs/[ab]', 'libs/{a,b}', 'libs/x]', 'libs/x}'])(
+    'a service path with %s is rejected as a glob, by the loader and the schema',
+    (path) => {
+      const err = error(`services:\n  a: { path: ${JSON.stringify(path)} }\n`);
+      expect(err.message).toBe(
+        `.github/sd-actions.yml: services.a.path: ${JSON.stringify(path)} is a glob; expected a directory path (globs go in dependsOn or shared)`,
+      );
+      expect(err.line).toBe(2);
+      expect(validate(parse(`services: { a: { path: ${JSON.stringify(path)} } }`))).toBe(false);
+    },
+  );
+
   // Each bad config: the exact message (file, key path, value, expectation) and the line it points at.
   test.each([
     ['not YAML', 'services: [a', /^\.github\/sd-actions\.yml: not valid YAML at line 1/, 1],
@@ -211,7 +243,25 @@ describe('parseConfig', () => {
     [
       'a duplicate key',
       'services:\n  a: { path: a }\n  a: { path: b }\n',
-      /^\.github\/sd-actions\.yml: not valid YAML at line 3, column 3: Map keys must be unique/,
+      '.github/sd-actions.yml: not valid YAML at line 3, column 3: Map keys must be unique; "a" is repeated (first at line 2)',
+      3,
+    ],
+    [
+      'a duplicate key in a flow mapping',
+      'services:\n  a: { path: a, image: x, path: b }\n',
+      '.github/sd-actions.yml: not valid YAML at line 2, column 27: Map keys must be unique; "path" is repeated (first at line 2)',
+      2,
+    ],
+    [
+      'the earliest duplicate, wherever it is nested',
+      'services:\n  a:\n    path: a\n    path: b\n  b: { path: b }\n  b: { path: c }\nregistry: {}\nregistry: {}\n',
+      '.github/sd-actions.yml: not valid YAML at line 4, column 5: Map keys must be unique; "path" is repeated (first at line 3)',
+      4,
+    ],
+    [
+      'a duplicate top-level key',
+      'services: { a: { path: a } }\nshared: [x]\nshared: [y]\n',
+      '.github/sd-actions.yml: not valid YAML at line 3, column 1: Map keys must be unique; "shared" is repeated (first at line 2)',
       3,
     ],
   ])('rejects %s', (_name, text, message, line) => {

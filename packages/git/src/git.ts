@@ -82,6 +82,25 @@ export class Git {
     return (await this.run(['rev-parse', '--is-shallow-repository'])) === 'true';
   }
 
+  /**
+   * Whether the clone is shallow and the full SHA of a commit-ish (undefined when it is not here),
+   * in one process: rev-parse prints the shallow flag before it resolves, even when that fails.
+   */
+  async shallowAndCommit(ref: string): Promise<{ shallow: boolean; commit?: string }> {
+    const result = await this.exec([
+      'rev-parse',
+      '--is-shallow-repository',
+      '--verify',
+      '--quiet',
+      '--end-of-options',
+      `${ref}^{commit}`,
+    ]);
+    const [flag, commit] = result.stdout.toString('utf8').split('\n');
+    if (flag !== 'true' && flag !== 'false')
+      throw new GitError(['rev-parse', '--is-shallow-repository'], result.code, result.stderr);
+    return { shallow: flag === 'true', commit: result.code === 0 && commit ? commit : undefined };
+  }
+
   async mergeBase(a: string, b: string): Promise<string | undefined> {
     const result = await this.exec(['merge-base', '--end-of-options', a, b]);
     return result.code === 0 ? result.stdout.toString('utf8').trim() : undefined;

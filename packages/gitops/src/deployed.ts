@@ -13,7 +13,7 @@ import {
   type StatusRow,
 } from '@sd-actions/core';
 import type { ScratchRepo } from '@sd-actions/git';
-import { escapeCell } from '@sd-actions/action-kit';
+import { core, escapeCell } from '@sd-actions/action-kit';
 import { manifestPathOf } from './manifest-update.js';
 
 export type Deployed = Map<string, Map<string, DeployedEntry>>;
@@ -73,4 +73,20 @@ export function statusMarkdown(
   return [header, rule, ...body].join('\n') + '\n';
 }
 
-export { statusMatrix };
+/**
+ * The status matrix for a summary, best effort: the promotion has already happened, so a broken
+ * manifest elsewhere becomes a warning and a note, never a failed run.
+ */
+export async function statusSection(
+  repo: ScratchRepo,
+  config: Config,
+  highlight?: { service: string; environment: string },
+): Promise<string> {
+  try {
+    return statusMarkdown(config, statusMatrix(config, await readDeployed(repo, config)), highlight);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    core.warning(`The status matrix could not be read: ${message}`, { title: 'Status matrix' });
+    return `_The status matrix could not be read: ${escapeCell(message)}_\n`;
+  }
+}

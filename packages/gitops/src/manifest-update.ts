@@ -84,7 +84,7 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
       if (!isSameDeployment(current, promotion)) {
         if (expectedPrevious !== undefined && (current?.version ?? NO_PREVIOUS) !== expectedPrevious)
           throw new UserError(
-            `${where(manifestPath)}: services.${service.name} is ${describeEntry(current)}, but the expected previous version is ${expectedPrevious}; nothing was pushed`,
+            `${where(manifestPath)}: services.${service.name} is ${describeEntry(current)}, but expected-previous-version is ${expectedPrevious}; nothing was pushed`,
           );
         const moved =
           current?.version !== firstSeen?.version ||

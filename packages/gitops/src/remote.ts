@@ -3,7 +3,7 @@
  * the token as an http extra header (never in a URL, never in a log).
  */
 import { isAbsolute, resolve } from 'node:path';
-import * as core from '@actions/core';
+import { core } from '@sd-actions/action-kit';
 import { show, UserError } from '@sd-actions/core';
 import { basicAuthHeader, extraHeaderEnv, Git, isHttpUrl } from '@sd-actions/git';
 

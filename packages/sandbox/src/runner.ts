@@ -5,7 +5,7 @@
  * parses what it wrote back: outputs, the summary, annotations and the exit code.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -47,6 +47,8 @@ export interface RunOptions {
   killAfterMs?: number;
   /** Kill the process (SIGKILL) as soon as this file exists: a crash at a precise point. */
   killWhenFile?: string;
+  /** What `${{ github.token }}` in an input default evaluates to (the runner's job token). */
+  githubToken?: string;
   /** Path to the action directory relative to the repo root, default actions/<name>. */
   actionDir?: string;
 }
@@ -106,6 +108,13 @@ export function parseAnnotations(stdout: string): { annotations: Annotation[]; m
   return { annotations, masked };
 }
 
+/** Input defaults may be expressions; the runner evaluates them. We support the one our actions use. */
+function evaluateDefault(value: string | undefined, token: string): string | undefined {
+  if (value === undefined || !value.includes('${{')) return value;
+  if (/^\$\{\{\s*github\.token\s*\}\}$/.test(value)) return token;
+  throw new Error(`runner emulation: unsupported expression in an input default: ${value}`);
+}
+
 /** Run `actions/<name>/dist/index.js` as the runner would. */
 export async function runAction(name: string, options: RunOptions): Promise<ActionRun> {
   const dir = join(ROOT, options.actionDir ?? join('actions', name));
@@ -115,7 +124,26 @@ export async function runAction(name: string, options: RunOptions): Promise<Acti
   if (manifest.runs.using !== 'node24')
     throw new Error(`${name}: runs.using is ${manifest.runs.using}, expected node24`);
 
+  const declared = manifest.inputs ?? {};
+  for (const key of Object.keys(options.inputs ?? {})) {
+    if (!(key in declared)) throw new Error(`${name}: input "${key}" is not declared in action.yml`);
+  }
+
+  // RUNNER_TEMP and the file commands live in a directory of their own, removed once read.
   const temp = mkdtempSync(join(tmpdir(), `runner-${name}-`));
+  try {
+    return await runIn(temp, main, declared, options);
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+async function runIn(
+  temp: string,
+  main: string,
+  declared: NonNullable<ActionYml['inputs']>,
+  options: RunOptions,
+): Promise<ActionRun> {
   const outputFile = join(temp, 'output');
   const summaryFile = join(temp, 'summary.md');
   const eventFile = join(temp, 'event.json');
@@ -128,12 +156,8 @@ export async function runAction(name: string, options: RunOptions): Promise<Acti
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !/^(INPUT_|GITHUB_|RUNNER_|ACTIONS_|NODE_OPTIONS$)/.test(k)) env[k] = v;
   }
-  const declared = manifest.inputs ?? {};
-  for (const key of Object.keys(options.inputs ?? {})) {
-    if (!(key in declared)) throw new Error(`${name}: input "${key}" is not declared in action.yml`);
-  }
   for (const [key, spec] of Object.entries(declared)) {
-    const value = options.inputs?.[key] ?? spec.default;
+    const value = options.inputs?.[key] ?? evaluateDefault(spec.default, options.githubToken ?? '');
     if (value !== undefined) env[`INPUT_${key.replace(/ /g, '_').toUpperCase()}`] = value;
   }
   Object.assign(env, {
