@@ -7,7 +7,6 @@
  *   5. the first time a version is cut: tag {service}/{version} and create its release branch
  * Each step is idempotent, in an order where a crash anywhere leaves a state a re-run completes.
  */
-import * as core from '@actions/core';
 import {
   checkPromotion,
   classifyVersion,
@@ -19,7 +18,6 @@ import {
   render,
   requireEnvironment,
   requireService,
-  statusMatrix,
   UserError,
   validateCommitSha,
   validateDigest,
@@ -28,6 +26,7 @@ import {
 } from '@sd-actions/core';
 import {
   code,
+  core,
   getBoolean,
   getList,
   getString,
@@ -40,13 +39,7 @@ import {
   writeSummary,
 } from '@sd-actions/action-kit';
 import { ensureBranch, ensureTag, Git, listRemoteRefs, ScratchRepo } from '@sd-actions/git';
-import {
-  readDeployed,
-  readEnvironment,
-  resolveRemote,
-  statusMarkdown,
-  updateManifest,
-} from '@sd-actions/gitops';
+import { readEnvironment, resolveRemote, statusSection, updateManifest } from '@sd-actions/gitops';
 import { openRegistry, planTags, refusalError, retag, tagKind, type TagAction } from '@sd-actions/registry';
 import { chooseVersion } from './version.js';
 
@@ -304,8 +297,7 @@ async function main(): Promise<void> {
     for (const w of verdict.warnings) summary += `\n> ⚠ ${w.message}\n`;
     if (dryRun && update.diff)
       summary += `\n<details open><summary>Manifest diff</summary>\n\n\`\`\`diff\n${update.diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
-    const deployed = await readDeployed(repo, config);
-    summary += `\n#### What runs where\n\n${statusMarkdown(config, statusMatrix(config, deployed), { service: service.name, environment: to.name })}`;
+    summary += `\n#### What runs where\n\n${await statusSection(repo, config, { service: service.name, environment: to.name })}`;
     await writeSummary(summary);
   } finally {
     await registry.close?.();

@@ -2,7 +2,7 @@
  * Which version a promotion carries: given, `auto` (from conventional commits since the last
  * release of the service), the release the artifact already has, or its build tag.
  */
-import * as core from '@actions/core';
+import { core } from '@sd-actions/action-kit';
 import {
   classifyVersion,
   nextVersion,

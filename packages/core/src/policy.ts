@@ -50,6 +50,7 @@ const isBuildTag = (version: string) => classifyVersion(version) === 'build';
 const isReleaseVersion = (version: string) => classifyVersion(version) === 'release';
 
 export function formatDuration(ms: number): string {
+  if (ms < 60e3) return `${Math.floor(ms / 1e3)}s`;
   const minutes = Math.floor(ms / 60e3);
   if (minutes < 60) return `${minutes}m`;
   const hours = Math.floor(minutes / 60);

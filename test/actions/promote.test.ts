@@ -1,0 +1,316 @@
+/**
+ * promote, the front door, run from its committed bundle as the runner runs it: real git (a bare
+ * origin, checkouts), the embedded oci-layout registry, and one run against the real
+ * docker-registry. Every refusal must leave origin and the registry exactly as they were.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildImage, OciLayoutRegistry, pushImage } from '@sd-actions/registry';
+import {
+  checkoutClone,
+  commit,
+  git,
+  originAndClone,
+  removeDir,
+  runAction,
+  tempDir,
+  type ActionRun,
+} from '@sd-actions/sandbox';
+
+const SERVICES = [
+  'blue',
+  'green',
+  ...Array.from({ length: 20 }, (_, i) => `svc${String(i + 1).padStart(2, '0')}`),
+];
+
+function config(registryDir: string): string {
+  return `# promote test config
+registry: { type: oci-layout, url: ${registryDir} }
+services:
+${SERVICES.map((s) => `  ${s}: { path: projects/${s} }`).join('\n')}
+environments:
+  dev:        { branch: gitops/dev-auto-update, tags: [dev] }
+  staging:    { from: dev, branch: gitops/staging-releases, tags: ["{version}"] }
+  production: { from: staging, branch: gitops/production-releases, tags: ["{version}", prd], minSoak: 2s }
+`;
+}
+
+let root: string;
+let origin: string;
+let work: string;
+let registryDir: string;
+let registry: OciLayoutRegistry;
+
+/** Build a small real image for `service` at `sha` in the layout, as build-once-tag would. */
+async function build(service: string, sha: string): Promise<string> {
+  const image = buildImage({
+    files: [{ path: `srv/${service}.txt`, data: Buffer.from(`${service} at ${sha}\n`) }],
+  });
+  return pushImage(registry, service, `sha-${sha.slice(0, 7)}`, image);
+}
+
+function promote(
+  inputs: Record<string, string>,
+  options: { workspace?: string; killWhenFile?: string } = {},
+): Promise<ActionRun> {
+  return runAction('promote', {
+    actionDir: 'promote',
+    workspace: options.workspace ?? work,
+    inputs,
+    event: 'workflow_dispatch',
+    killWhenFile: options.killWhenFile,
+  });
+}
+
+function ok(run: ActionRun): ActionRun {
+  if (run.code !== 0) throw new Error(`promote failed (${run.code}):\n${run.stdout}\n${run.stderr}`);
+  return run;
+}
+
+/** Everything a promotion can change: origin's refs and every registry tag. */
+async function snapshot(): Promise<string> {
+  const refs = git(origin, 'for-each-ref', '--format=%(refname) %(objectname)');
+  const tags: string[] = [];
+  for (const service of ['blue', 'green']) {
+    for (const tag of (await registry.listTags(service)).sort())
+      tags.push(`${service}:${tag}=${(await registry.resolve(service, tag))?.digest}`);
+  }
+  return `${refs}\n${tags.join('\n')}`;
+}
+
+function manifest(branch: string, env: string): string {
+  return git(origin, 'show', `${branch}:release-manifests/${env}.yaml`);
+}
+
+let c1: string;
+let d1: string;
+
+beforeAll(async () => {
+  root = tempDir('promote-');
+  registryDir = join(root, 'registry');
+  registry = new OciLayoutRegistry(registryDir, { baseDir: root });
+  ({ origin, work } = originAndClone(root));
+  const files: Record<string, string> = { '.github/sd-actions.yml': config(registryDir) };
+  for (const s of SERVICES) files[`projects/${s}/app.txt`] = `${s} 1\n`;
+  c1 = commit(work, 'feat: first', files);
+  git(work, 'push', '-q', 'origin', 'main');
+  d1 = await build('blue', c1);
+});
+
+afterAll(() => removeDir(root));
+
+describe('the promotion chain', () => {
+  test('dev takes the build: manifest entry, the moving dev tag, no git tag', async () => {
+    const run = ok(await promote({ service: 'blue', to: 'dev', digest: d1, 'source-commit': c1 }));
+    expect(run.outputs).toMatchObject({
+      version: `sha-${c1.slice(0, 7)}`,
+      digest: d1,
+      tag: '',
+      changed: 'true',
+      from: 'build',
+      'previous-version': '',
+    });
+    expect(run.outputs['image-ref']).toBe(`${registryDir}/blue@${d1}`);
+    expect(manifest('gitops/dev-auto-update', 'dev')).toContain(`version: sha-${c1.slice(0, 7)}`);
+    expect((await registry.resolve('blue', 'dev'))?.digest).toBe(d1);
+    expect(run.summary).toContain('What runs where');
+    expect(run.summary).toMatch(/\| blue \| \*\*sha-/);
+  });
+
+  test('staging cuts 1.6.0: registry tag, manifest, git tag and release branch on the source commit', async () => {
+    const run = ok(await promote({ service: 'blue', to: 'staging', version: '1.6.0' }));
+    expect(run.outputs).toMatchObject({
+      version: '1.6.0',
+      digest: d1,
+      tag: 'blue/1.6.0',
+      changed: 'true',
+      from: 'dev',
+      'previous-version': '',
+    });
+    expect((await registry.resolve('blue', '1.6.0'))?.digest).toBe(d1);
+    expect(manifest('gitops/staging-releases', 'staging')).toMatch(
+      /blue:\n {4}version: 1\.6\.0\n {4}image: .*\n {4}digest: sha256:/,
+    );
+    expect(git(origin, 'rev-parse', 'blue/1.6.0^{commit}')).toBe(c1);
+    expect(git(origin, 'rev-parse', 'refs/heads/release/blue-1.6')).toBe(c1);
+    const message = git(origin, 'log', '-1', '--format=%B', 'gitops/staging-releases');
+    expect(message).toMatch(/^promote\(blue\): 1\.6\.0 to staging/);
+    expect(message).toContain(`Sd-Digest: ${d1}`);
+    expect(message).toContain('Sd-From-Environment: dev');
+  });
+
+  test('a re-run is a no-op that says so', async () => {
+    const before = await snapshot();
+    const run = ok(await promote({ service: 'blue', to: 'staging', version: '1.6.0' }));
+    expect(run.outputs.changed).toBe('false');
+    expect(run.stdout).toContain('Nothing changed');
+    expect(await snapshot()).toBe(before);
+  });
+
+  test('production waits for the soak, then takes 1.6.0 from staging with the prd tag', async () => {
+    const before = await snapshot();
+    const early = await promote({ service: 'blue', to: 'production' });
+    expect(early.code).toBe(1);
+    expect(early.annotations[0]?.message).toMatch(
+      /\[min-soak\] blue reached staging \d+s ago; production requires 2s/,
+    );
+    expect(await snapshot()).toBe(before);
+
+    await new Promise((r) => setTimeout(r, 2100));
+    const run = ok(await promote({ service: 'blue', to: 'production' }));
+    expect(run.outputs).toMatchObject({ version: '1.6.0', digest: d1, from: 'staging', changed: 'true' });
+    expect((await registry.resolve('blue', 'prd'))?.digest).toBe(d1);
+    expect(manifest('gitops/production-releases', 'production')).toContain(`digest: ${d1}`);
+  });
+
+  test('dry-run shows the diff and changes nothing', async () => {
+    const c2 = commit(work, 'fix(blue): rounding', { 'projects/blue/app.txt': 'blue 2\n' });
+    git(work, 'push', '-q', 'origin', 'main');
+    const d2 = await build('blue', c2);
+    ok(await promote({ service: 'blue', to: 'dev', digest: d2, 'source-commit': c2 }));
+    const before = await snapshot();
+    const run = ok(await promote({ service: 'blue', to: 'staging', version: 'auto', 'dry-run': 'true' }));
+    expect(run.outputs).toMatchObject({ version: '1.6.1', changed: 'false', commit: '' });
+    expect(run.summary).toContain('```diff');
+    expect(run.summary).toContain('+    version: 1.6.1');
+    expect(await snapshot()).toBe(before);
+  });
+
+  test('version: auto bumps from conventional commits under the service since its last release', async () => {
+    commit(work, 'feat(blue): new endpoint', { 'projects/blue/api.txt': 'api\n' });
+    commit(work, 'feat(green)!: breaking green', { 'projects/green/app.txt': 'green 2\n' });
+    const c4 = commit(work, 'docs: readme', { 'README.md': 'docs\n' });
+    git(work, 'push', '-q', 'origin', 'main');
+    const d4 = await build('blue', c4);
+    ok(await promote({ service: 'blue', to: 'dev', digest: d4, 'source-commit': c4 }));
+    const run = ok(await promote({ service: 'blue', to: 'staging', version: 'auto' }));
+    // fix + feat under projects/blue since blue/1.6.0: minor; green's breaking change does not count.
+    expect(run.outputs.version).toBe('1.7.0');
+    expect(run.summary).toContain('auto: minor bump from 1.6.0');
+    expect(git(origin, 'rev-parse', 'blue/1.7.0^{commit}')).toBe(c4);
+  });
+});
+
+describe('refusals change nothing', () => {
+  test.each([
+    [
+      { service: 'bleu', to: 'staging', version: '2.0.0' },
+      'Input "service": "bleu" is not a service in .github/sd-actions.yml (did you mean "blue"?)',
+    ],
+    [{ service: '../x', to: 'staging', version: '2.0.0' }, 'Input "service": "../x" is not a service'],
+    [{ service: 'blue', to: 'prod', version: '2.0.0' }, 'Input "to": "prod" is not an environment'],
+    [
+      { service: 'blue', to: 'staging', from: 'staging', version: '2.0.0' },
+      'Input "from": "staging" is the target environment itself',
+    ],
+    [
+      { service: 'blue', to: 'staging', version: '1.0.0;rm -rf /' },
+      'Input "version": "1.0.0;rm -rf /" is not valid',
+    ],
+    [
+      { service: 'blue', to: 'staging', version: '1.5.0' },
+      '[no-downgrade] blue in staging runs 1.7.0; 1.5.0 is lower',
+    ],
+    [{ service: 'blue', to: 'staging', version: '1.7.0', 'allow-downgrade': 'true' }, 'Nothing changed'],
+    [
+      { service: 'green', to: 'staging', version: '1.0.0' },
+      '[artifact-in-from] green has no artifact in dev',
+    ],
+    [{ service: 'blue', to: 'dev' }, 'Input "digest": required to promote into dev, which is fed by builds'],
+  ])('%j', async (inputs, message) => {
+    const before = await snapshot();
+    const run = await promote(inputs as Record<string, string>);
+    if (message === 'Nothing changed') {
+      expect(run.stdout).toContain(message);
+    } else {
+      expect(run.code).toBe(1);
+      expect(run.annotations.filter((a) => a.level === 'error')).toHaveLength(1);
+      expect(run.annotations.find((a) => a.level === 'error')?.message).toContain(message);
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
+  test('an immutable version tag that moved elsewhere is refused before anything is written', async () => {
+    // Someone pushed green:2.0.0 by hand; promoting another green digest as 2.0.0 must not move it.
+    const cg = git(work, 'rev-parse', 'HEAD');
+    const dg = await build('green', cg);
+    const other = buildImage({ files: [{ path: 'x', data: Buffer.from('hand-made') }] });
+    await pushImage(registry, 'green', '2.0.0', other);
+    ok(await promote({ service: 'green', to: 'dev', digest: dg, 'source-commit': cg }));
+    const before = await snapshot();
+    const run = await promote({ service: 'green', to: 'staging', version: '2.0.0' });
+    expect(run.code).toBe(1);
+    expect(run.annotations[0]?.message).toContain('immutable tag would move');
+    expect(await snapshot()).toBe(before);
+  });
+
+  test('a manifest on the branch that is not valid YAML is a clear error', async () => {
+    const scratch = join(root, 'corrupt');
+    checkoutClone(origin, scratch, { ref: 'gitops/production-releases' });
+    commit(scratch, 'corrupt by hand', { 'release-manifests/production.yaml': 'services: [broken\n' });
+    git(scratch, 'push', '-q', 'origin', 'HEAD:gitops/production-releases');
+    const before = await snapshot();
+    const run = await promote({ service: 'blue', to: 'production', version: '1.7.0' });
+    expect(run.code).toBe(1);
+    expect(run.annotations[0]?.message).toMatch(
+      /gitops\/production-releases:release-manifests\/production\.yaml.*(YAML|yaml)/,
+    );
+    expect(await snapshot()).toBe(before);
+  });
+});
+
+describe('crash safety and concurrency', () => {
+  test('killed after the retag and before the push, a re-run ends where an uninterrupted run would', async () => {
+    const c5 = commit(work, 'fix(blue): crash test', { 'projects/blue/app.txt': 'blue 5\n' });
+    git(work, 'push', '-q', 'origin', 'main');
+    const d5 = await build('blue', c5);
+    ok(await promote({ service: 'blue', to: 'dev', digest: d5, 'source-commit': c5 }));
+
+    // The origin's pre-receive hook marks the moment the manifest push arrives, then refuses it.
+    const marker = join(root, 'push-started');
+    const hook = join(origin, 'hooks', 'pre-receive');
+    writeFileSync(hook, `#!/bin/sh\ntouch '${marker}'\nsleep 2\nexit 1\n`);
+    chmodSync(hook, 0o755);
+    const killed = await promote(
+      { service: 'blue', to: 'staging', version: '1.7.1' },
+      { killWhenFile: marker },
+    );
+    expect(killed.code).toBe(137);
+    expect(existsSync(marker)).toBe(true);
+    // The retag had landed; nothing on origin had.
+    expect((await registry.resolve('blue', '1.7.1'))?.digest).toBe(d5);
+    expect(git(origin, 'tag', '--list', 'blue/1.7.1')).toBe('');
+    await new Promise((r) => setTimeout(r, 2500));
+    rmSync(hook);
+
+    const rerun = ok(await promote({ service: 'blue', to: 'staging', version: '1.7.1' }));
+    expect(rerun.outputs.changed).toBe('true');
+    expect(manifest('gitops/staging-releases', 'staging')).toContain('version: 1.7.1');
+    expect(manifest('gitops/staging-releases', 'staging')).toContain(`digest: ${d5}`);
+    expect(git(origin, 'rev-parse', 'blue/1.7.1^{commit}')).toBe(c5);
+    expect((await registry.resolve('blue', '1.7.1'))?.digest).toBe(d5);
+    // And the run after that has nothing left to do.
+    expect(ok(await promote({ service: 'blue', to: 'staging', version: '1.7.1' })).outputs.changed).toBe(
+      'false',
+    );
+  });
+
+  test('20 promotions of different services into one environment at once all land, linearly', async () => {
+    const services = SERVICES.filter((s) => s.startsWith('svc'));
+    const digests = await Promise.all(services.map((s) => build(s, c1)));
+    const before = git(origin, 'rev-list', '--count', 'gitops/dev-auto-update');
+    const runs = await Promise.all(
+      services.map((s, i) => promote({ service: s, to: 'dev', digest: digests[i]!, 'source-commit': c1 })),
+    );
+    for (const run of runs) ok(run);
+    expect(Number(git(origin, 'rev-list', '--count', 'gitops/dev-auto-update')) - Number(before)).toBe(20);
+    expect(git(origin, 'rev-list', '--merges', 'gitops/dev-auto-update')).toBe('');
+    const text = manifest('gitops/dev-auto-update', 'dev');
+    services.forEach((s, i) =>
+      expect(text).toContain(
+        `  ${s}:\n    version: sha-${c1.slice(0, 7)}\n    image: ${registryDir}/${s}\n    digest: ${digests[i]}`,
+      ),
+    );
+  }, 120_000);
+});
