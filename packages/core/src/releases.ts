@@ -45,7 +45,7 @@ export function releaseTagName(config: Config, service: string, version: string)
 }
 
 export interface HotfixPlan {
-  /** The release the line starts from when its branch does not exist yet. */
+  /** The release being patched: the line's branch starts at its tag when it does not exist yet. */
   baseVersion: string;
   version: string;
   releaseBranch: string;
@@ -82,10 +82,9 @@ export function planHotfix(
       );
   }
   const highest = onLine[0]!;
-  const stable = onLine.find((v) => semver.prerelease(v) === null) ?? highest;
   const version = semver.inc(highest, 'patch')!;
   return {
-    baseVersion: stable,
+    baseVersion: highest,
     version,
     releaseBranch: releaseBranchName(config, service, version),
     tag: releaseTagName(config, service, version),

@@ -195,3 +195,40 @@ export async function cherryPick(
     await git.exec(['worktree', 'prune']);
   }
 }
+
+/**
+ * Move (or create) a branch to `commit` and create an annotated tag on it in ONE atomic push:
+ * either both land or neither does, so a hotfix never leaves a branch without its tag or a tag
+ * without its branch. Never forced: the branch update lands only as a fast-forward (or as a new
+ * branch), so a release branch that moved meanwhile rejects the whole push.
+ */
+export async function pushBranchAndTag(
+  git: Git,
+  options: {
+    remote: string;
+    branch: string;
+    commit: string;
+    tag: string;
+    message: string;
+    identity?: Identity;
+  },
+): Promise<void> {
+  await checkRefName(git, 'branch', options.branch);
+  await checkRefName(git, 'tag', options.tag);
+  const withId = git.withEnv(identityEnv(options.identity ?? DEFAULT_IDENTITY));
+  const text = `object ${options.commit}\ntype commit\ntag ${options.tag}\ntagger ${await withId.run(['var', 'GIT_COMMITTER_IDENT'])}\n\n${options.message.replace(/\r/g, '').trimEnd()}\n`;
+  const tagObject = await withId.run(['mktag'], text);
+  const pushed = await git.exec([
+    'push',
+    '--porcelain',
+    '--atomic',
+    '--end-of-options',
+    options.remote,
+    `${options.commit}:refs/heads/${options.branch}`,
+    `${tagObject}:refs/tags/${options.tag}`,
+  ]);
+  if (pushed.code !== 0)
+    throw new UserError(
+      `Could not push ${options.branch} and tag ${options.tag} together (nothing was changed): ${pushed.stderr.trim().split('\n').slice(-2).join(' / ')}; re-run to retry from the current state`,
+    );
+}

@@ -1,0 +1,212 @@
+/**
+ * hotfix — cherry-pick commits onto a service's release branch as the next patch version.
+ * The branch and the tag land in one atomic push, or not at all.
+ */
+import semver from 'semver';
+import {
+  planHotfix,
+  releaseTagName,
+  requireService,
+  show,
+  UserError,
+  type HotfixPlan,
+} from '@sd-actions/core';
+import {
+  code,
+  core,
+  getBoolean,
+  getList,
+  getString,
+  loadConfigFile,
+  markdownTable,
+  readContext,
+  runAction,
+  writeSummary,
+} from '@sd-actions/action-kit';
+import {
+  cherryPick,
+  ensureCommit,
+  listRemoteRefs,
+  listTags,
+  pushBranchAndTag,
+  type Git,
+} from '@sd-actions/git';
+import { resolveRemote, workspaceGit } from '@sd-actions/gitops';
+
+const SHA = /^[0-9a-f]{7,40}$/i;
+
+/** Full SHAs of the commits to pick, read from the checkout's history (unshallowed if needed). */
+async function resolveCommits(git: Git, inputs: string[]): Promise<string[]> {
+  if ((await git.run(['rev-parse', '--is-shallow-repository'])) === 'true') {
+    core.info('The checkout is shallow: fetching the history the cherry-picks need');
+    await git.run(['fetch', '--quiet', '--unshallow', '--no-tags', 'origin']);
+  }
+  const full: string[] = [];
+  for (const sha of inputs) {
+    let resolved = await git.resolveCommit(sha);
+    if (!resolved && sha.length === 40) {
+      await ensureCommit(git, 'origin', sha).catch(() => undefined);
+      resolved = await git.resolveCommit(sha);
+    }
+    if (!resolved)
+      throw new UserError(
+        `Input "commits": ${show(sha)} is not a commit in this repository or on origin; expected a pushed commit SHA`,
+      );
+    full.push(resolved);
+  }
+  return full;
+}
+
+/** Where a release line leaves main: the commit of its first (lowest) release tag. */
+function lineStart(
+  tags: { commit: string; values: { version?: string } }[],
+  version: string,
+): string | undefined {
+  const [major, minor] = version.split('.');
+  const onLine = tags
+    .filter(
+      (t) =>
+        t.values.version &&
+        semver.valid(t.values.version) &&
+        t.values.version.split('.').slice(0, 2).join('.') === `${major}.${minor}`,
+    )
+    .sort((a, b) => semver.compare(a.values.version!, b.values.version!));
+  return onLine[0]?.commit;
+}
+
+/** Commits already cherry-picked onto the line (by the `(cherry picked from commit …)` trailer). */
+async function alreadyPicked(git: Git, tip: string, since: string | undefined): Promise<Set<string>> {
+  const log = await git.run(['log', '--format=%B', '--end-of-options', tip, ...(since ? [`^${since}`] : [])]);
+  return new Set([...log.matchAll(/\(cherry picked from commit ([0-9a-f]{40})\)/g)].map((m) => m[1]!));
+}
+
+async function main(): Promise<void> {
+  const context = readContext();
+  const workspace = getString('working-directory') ?? context.workspace;
+  const config = loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const service = requireService(config, getString('service', { required: true }));
+  const commitInputs = getList('commits')
+    .flatMap((c) => c.split(/\s+/))
+    .filter(Boolean);
+  if (commitInputs.length === 0) throw new UserError('Input "commits" is required but was not given');
+  for (const c of commitInputs)
+    if (!SHA.test(c))
+      throw new UserError(
+        `Input "commits": ${show(c)} is not valid; expected a commit SHA (7 to 40 hex digits)`,
+      );
+  const line = getString('line');
+  const dryRun = getBoolean('dry-run');
+
+  const remote = await resolveRemote(workspace, 'origin', getString('token'));
+  const git = workspaceGit(workspace, remote);
+
+  const tags = await listTags(git, 'origin', config.git.tag, { service: service.name });
+  const plan: HotfixPlan = planHotfix(
+    config,
+    service.name,
+    tags.map((t) => t.name),
+    line,
+  );
+  const commits = await resolveCommits(git, commitInputs);
+  const baseTag = releaseTagName(config, service.name, plan.baseVersion);
+  const baseCommit = tags.find((t) => t.name === baseTag)!.commit;
+  const existing = (await listRemoteRefs(git, 'origin', 'refs/heads/')).get(plan.releaseBranch);
+  const onto = existing?.commit ?? baseCommit;
+  await ensureCommit(git, 'origin', onto);
+  core.info(
+    `${service.name}: patching ${plan.baseVersion} on ${plan.releaseBranch} (${existing ? `at ${onto.slice(0, 12)}` : `new, from ${baseTag}`}) with ${commits.length} commit(s) → ${plan.version}`,
+  );
+
+  // A re-run after success: the line already carries these picks, under the latest tag.
+  const picked = existing
+    ? await alreadyPicked(git, onto, lineStart(tags, plan.baseVersion))
+    : new Set<string>();
+  const missing = commits.filter((c) => !picked.has(c));
+  if (missing.length === 0) {
+    const tipTag = tags.find((t) => t.commit === onto);
+    core.info(
+      `Nothing changed: ${commits.map((c) => c.slice(0, 12)).join(', ')} already on ${plan.releaseBranch}${tipTag ? ` (${tipTag.name})` : ''}`,
+    );
+    const version = tipTag?.values.version ?? plan.baseVersion;
+    report({
+      version,
+      tag: tipTag?.name ?? baseTag,
+      branch: plan.releaseBranch,
+      commit: onto,
+      base: plan.baseVersion,
+      changed: false,
+    });
+    await writeSummary(
+      `### Hotfix ${service.name}: nothing to do\n\nEvery commit is already on \`${plan.releaseBranch}\`${tipTag ? ` (released as ${tipTag.name})` : ''}.\n`,
+    );
+    return;
+  }
+  if (missing.length < commits.length)
+    throw new UserError(
+      `Input "commits": ${commits
+        .filter((c) => picked.has(c))
+        .map((c) => c.slice(0, 12))
+        .join(
+          ', ',
+        )} already on ${plan.releaseBranch} but ${missing.map((c) => c.slice(0, 12)).join(', ')} not; pass only the commits still to pick`,
+    );
+
+  // Cherry-pick in a temporary worktree; a conflict aborts it there and nothing is pushed.
+  const head = await cherryPick(git, { onto, commits });
+  const subjects = await Promise.all(
+    commits.map((c) => git.run(['log', '-1', '--format=%s', '--end-of-options', c])),
+  );
+  if (!dryRun) {
+    await pushBranchAndTag(git, {
+      remote: 'origin',
+      branch: plan.releaseBranch,
+      commit: head,
+      tag: plan.tag,
+      message: `${service.name} ${plan.version}: hotfix of ${plan.baseVersion}\n\n${commits.map((c, i) => `- ${c.slice(0, 12)} ${subjects[i]}`).join('\n')}`,
+    });
+  }
+  core.info(
+    `${dryRun ? 'Dry run: would push' : 'Pushed'} ${plan.releaseBranch} at ${head.slice(0, 12)} and tag ${plan.tag}`,
+  );
+  report({
+    version: plan.version,
+    tag: plan.tag,
+    branch: plan.releaseBranch,
+    commit: head,
+    base: plan.baseVersion,
+    changed: !dryRun,
+  });
+
+  const table = markdownTable(
+    ['', ''],
+    [
+      ['Service', service.name],
+      ['Release branch', `${plan.releaseBranch} (${existing ? 'existing' : `created from ${baseTag}`})`],
+      ['Version', `${plan.baseVersion} → ${plan.version}`],
+      ['Picked', commits.map((c, i) => `${c.slice(0, 12)} ${subjects[i]}`).join('\n')],
+      ['New commit', code(head)],
+      ['Tag', `${plan.tag}${dryRun ? ' (dry run: not pushed)' : ''}`],
+    ],
+  );
+  await writeSummary(
+    `### ${dryRun ? 'Dry run: ' : ''}hotfix ${service.name} ${plan.version}\n\n${table}\nNext: build once from ${code(head.slice(0, 12)).html} and promote it.\n`,
+  );
+}
+
+function report(o: {
+  version: string;
+  tag: string;
+  branch: string;
+  commit: string;
+  base: string;
+  changed: boolean;
+}): void {
+  core.setOutput('version', o.version);
+  core.setOutput('tag', o.tag);
+  core.setOutput('release-branch', o.branch);
+  core.setOutput('commit', o.commit);
+  core.setOutput('base-version', o.base);
+  core.setOutput('changed', o.changed ? 'true' : 'false');
+}
+
+await runAction(main);
