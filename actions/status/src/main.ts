@@ -1,0 +1,36 @@
+/** status — the status matrix of every service in every environment, as a summary and JSON. */
+import { renderStatusText, statusMatrix } from '@sd-actions/core';
+import {
+  core,
+  getString,
+  loadConfigFile,
+  readContext,
+  runAction,
+  writeSummary,
+} from '@sd-actions/action-kit';
+import { ScratchRepo } from '@sd-actions/git';
+import { readDeployed, resolveRemote, statusMarkdown } from '@sd-actions/gitops';
+
+async function main(): Promise<void> {
+  const context = readContext();
+  const workspace = getString('working-directory') ?? context.workspace;
+  const config = loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const remote = await resolveRemote(workspace, 'origin', getString('token'));
+  const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
+  try {
+    const rows = statusMatrix(config, await readDeployed(repo, config));
+    const behind = rows.flatMap((row) =>
+      row.cells.filter((c) => c.behind).map((c) => `${row.service}/${c.environment}`),
+    );
+    core.setOutput('matrix', JSON.stringify(rows));
+    core.setOutput('behind', JSON.stringify(behind));
+    core.info(renderStatusText(config, rows));
+    await writeSummary(
+      `### What runs where\n\n${statusMarkdown(config, rows)}\n${behind.length ? `${behind.length} behind their \`from\` environment: ${behind.join(', ')}.` : 'Every environment runs what its `from` environment runs.'}\n`,
+    );
+  } finally {
+    await repo.dispose();
+  }
+}
+
+await runAction(main);

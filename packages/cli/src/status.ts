@@ -1,0 +1,27 @@
+/** The status matrix from the command line: read every environment's manifest from the remote. */
+import { renderStatusText, statusMatrix, type Config } from '@sd-actions/core';
+import { ScratchRepo } from '@sd-actions/git';
+import { readDeployed, resolveRemote, type Deployed } from '@sd-actions/gitops';
+import { loadConfigFile } from '@sd-actions/action-kit';
+
+export interface StatusOptions {
+  repo: string;
+  config?: string;
+  remote?: string;
+}
+
+export async function readStatus(options: StatusOptions): Promise<{ config: Config; deployed: Deployed }> {
+  const config = loadConfigFile(options.repo, options.config ?? '.github/sd-actions.yml');
+  const remote = await resolveRemote(options.repo, options.remote ?? 'origin', undefined);
+  const scratch = await ScratchRepo.open({ url: remote.url });
+  try {
+    return { config, deployed: await readDeployed(scratch, config) };
+  } finally {
+    await scratch.dispose();
+  }
+}
+
+export async function statusText(options: StatusOptions): Promise<string> {
+  const { config, deployed } = await readStatus(options);
+  return renderStatusText(config, statusMatrix(config, deployed));
+}
