@@ -1,0 +1,200 @@
+/**
+ * The whole release, rehearsed locally: a sample monorepo with a bare origin and the embedded
+ * oci-layout registry, driven through the real bundled actions exactly as the runner would run
+ * the reusable workflows (.github/workflows/release-dev.yml, promote.yml, hotfix.yml).
+ *
+ *   push to main → detect → build once per changed service → dev
+ *   promote blue 1.6.0 and green 1.4.0 to staging, then to production
+ *   a change to red only → only red rebuilds → dev → staging (version: auto)
+ *   a fix on main for blue → hotfix onto release/blue-1.6 → 1.6.1 → built once → staging
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  commit,
+  git,
+  originAndClone,
+  ROOT,
+  runAction,
+  type ActionRun,
+  type RunOptions,
+} from '@sd-actions/sandbox';
+import { statusText, readStatus } from '@sd-actions/cli';
+import type { Deployed } from '@sd-actions/gitops';
+import { sampleFiles } from './sample.js';
+
+export interface RehearsalResult {
+  root: string;
+  origin: string;
+  work: string;
+  /** Digest built per service and source commit: what production must run, byte for byte. */
+  built: Map<string, string>;
+  deployed: Deployed;
+  seconds: number;
+}
+
+type Log = (line: string) => void;
+
+/** The build command a workflow would pass to build-once-tag: here, a tiny real image builder. */
+const BUILD_COMMAND = 'node --import "$SD_DEMO_TSX" "$SD_DEMO_BUILDER"';
+const BUILD_ENV = {
+  SD_DEMO_TSX: pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href,
+  SD_DEMO_BUILDER: join(ROOT, 'packages', 'registry', 'src', 'bin', 'build-sample-image.ts'),
+  SOURCE_DATE_EPOCH: '1767225600',
+};
+
+export async function rehearse(options: { dir: string; log?: Log }): Promise<RehearsalResult> {
+  const started = Date.now();
+  const log: Log = options.log ?? (() => undefined);
+  const root = resolve(options.dir);
+  mkdirSync(root, { recursive: true });
+  const { origin, work } = originAndClone(root);
+  const built = new Map<string, string>();
+
+  /** One action run in the runner checkout, as `actor`; a failure stops the rehearsal. */
+  async function step(
+    name: string,
+    actor: string,
+    options: Omit<RunOptions, 'workspace'>,
+  ): Promise<ActionRun> {
+    const run = await runAction(name, {
+      workspace: work,
+      ...options,
+      env: { GITHUB_ACTOR: actor, ...BUILD_ENV, ...options.env },
+    });
+    if (run.code !== 0) {
+      log(run.stdout);
+      log(run.stderr);
+      throw new Error(`${name} failed (exit ${run.code})`);
+    }
+    for (const a of run.annotations) log(`   ${a.level}: ${a.message}`);
+    return run;
+  }
+
+  const printStatus = async () => log(`\n${await statusText({ repo: work })}`);
+
+  /** release-dev.yml: detect → build once per changed service (a matrix) → promote to dev. */
+  async function releaseDev(before: string, after: string): Promise<string[]> {
+    git(work, 'checkout', '-q', '--detach', after);
+    const detected = await step('detect-changed-service', 'github-actions', {
+      event: 'push',
+      sha: after,
+      ref: 'refs/heads/main',
+      payload: { before, after, ref: 'refs/heads/main', repository: { default_branch: 'main' } },
+    });
+    const services = JSON.parse(detected.outputs.services ?? '[]') as string[];
+    log(
+      `detect: ${services.length ? services.join(', ') : 'nothing'} changed (${detected.outputs['base-source']})`,
+    );
+    await Promise.all(
+      services.map(async (service) => {
+        const build = await step('build-once-tag', 'github-actions', {
+          sha: after,
+          inputs: { service, 'build-command': BUILD_COMMAND },
+        });
+        built.set(`${service}@${after}`, build.outputs.digest!);
+        log(
+          `build-once-tag: ${service} ${build.outputs.built === 'true' ? 'built' : 'reused'} ${build.outputs.tag} → ${build.outputs.digest}`,
+        );
+        const promoted = await step('promote', 'github-actions', {
+          actionDir: 'promote',
+          sha: after,
+          inputs: { service, to: 'dev', digest: build.outputs.digest!, 'source-commit': after },
+        });
+        log(`promote: ${service} ${promoted.outputs.version} → dev`);
+      }),
+    );
+    return services;
+  }
+
+  async function promote(service: string, to: string, actor: string, version?: string): Promise<ActionRun> {
+    const run = await step('promote', actor, {
+      actionDir: 'promote',
+      event: 'workflow_dispatch',
+      inputs: { service, to, ...(version ? { version } : {}) },
+    });
+    log(
+      `promote: ${service} ${run.outputs.version} ${run.outputs.from} → ${to} by ${actor}${run.outputs.tag ? ` (tag ${run.outputs.tag})` : ''}`,
+    );
+    return run;
+  }
+
+  function pushMain(
+    message: string,
+    files: Record<string, string | null>,
+  ): { before: string; after: string } {
+    git(work, 'checkout', '-q', 'main');
+    const before = git(work, 'rev-parse', 'HEAD');
+    const after = commit(work, message, files);
+    git(work, 'push', '-q', 'origin', 'main');
+    return { before, after };
+  }
+
+  log(`━━ 1. First push to main: every service is detected, built once and released to dev`);
+  git(work, 'checkout', '-q', '-b', 'main');
+  const first = commit(work, 'chore: sample monorepo', sampleFiles());
+  git(work, 'push', '-q', '-u', 'origin', 'main');
+  await releaseDev('0'.repeat(40), first);
+  await printStatus();
+
+  log(`\n━━ 2. Promote blue 1.6.0 and green 1.4.0 to staging (the "Promote to staging" button)`);
+  await promote('blue', 'staging', 'alice', '1.6.0');
+  await promote('green', 'staging', 'alice', '1.4.0');
+  await printStatus();
+
+  log(`\n━━ 3. Promote both to production (approved; the 24h soak is a warning in this sample)`);
+  await promote('blue', 'production', 'bob');
+  await promote('green', 'production', 'bob');
+  await printStatus();
+
+  log(`\n━━ 4. A change to red only: only red rebuilds, goes to dev, then staging with version: auto`);
+  const change = pushMain('feat(red): recommendations', {
+    'projects/red/server.js': "export const name = 'red'; // recommendations\n",
+  });
+  await releaseDev(change.before, change.after);
+  await promote('red', 'staging', 'carol', 'auto');
+  await printStatus();
+
+  log(
+    `\n━━ 5. Hotfix: a fix for blue lands on main, is cherry-picked onto release/blue-1.6 as 1.6.1, built once, and promoted to staging`,
+  );
+  const fix = pushMain('fix(blue): reject negative amounts', {
+    'projects/blue/server.js': "export const name = 'blue'; // amounts >= 0\n",
+  });
+  await releaseDev(fix.before, fix.after);
+  const hot = await step('hotfix', 'dave', {
+    event: 'workflow_dispatch',
+    inputs: { service: 'blue', commits: fix.after.slice(0, 7) },
+  });
+  log(
+    `hotfix: ${hot.outputs['release-branch']} ${hot.outputs['base-version']} → ${hot.outputs.version} at ${hot.outputs.commit!.slice(0, 12)} (tag ${hot.outputs.tag})`,
+  );
+  git(work, 'fetch', '-q', 'origin');
+  git(work, 'checkout', '-q', '--detach', hot.outputs.commit!);
+  const hotBuild = await step('build-once-tag', 'dave', {
+    sha: hot.outputs.commit!,
+    inputs: { service: 'blue', 'build-command': BUILD_COMMAND },
+  });
+  built.set(`blue@${hot.outputs.commit}`, hotBuild.outputs.digest!);
+  log(
+    `build-once-tag: blue built ${hotBuild.outputs.tag} from the release branch → ${hotBuild.outputs.digest}`,
+  );
+  const hotPromote = await step('promote', 'dave', {
+    actionDir: 'promote',
+    event: 'workflow_dispatch',
+    inputs: {
+      service: 'blue',
+      to: 'staging',
+      version: hot.outputs.version!,
+      digest: hotBuild.outputs.digest!,
+      'source-commit': hot.outputs.commit!,
+    },
+  });
+  log(`promote: blue ${hotPromote.outputs.version} build → staging by dave`);
+  git(work, 'checkout', '-q', 'main');
+  await printStatus();
+
+  const { deployed } = await readStatus({ repo: work });
+  return { root, origin, work, built, deployed, seconds: (Date.now() - started) / 1000 };
+}

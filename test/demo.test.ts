@@ -1,0 +1,67 @@
+/**
+ * npm run demo is the main job: it must keep working, and its end state is the product's promise —
+ * production runs byte for byte what was built once for dev.
+ */
+import { afterAll, expect, test } from '@jest/globals';
+import { rehearse, type RehearsalResult } from '@sd-actions/demo';
+import { git, removeDir, tempDir } from '@sd-actions/sandbox';
+
+let result: RehearsalResult;
+const dir = tempDir('demo-');
+afterAll(() => removeDir(dir));
+
+test('the full local release rehearsal ends in the expected state', async () => {
+  const lines: string[] = [];
+  result = await rehearse({ dir, log: (line) => lines.push(line) });
+  const get = (env: string, service: string) => result.deployed.get(env)?.get(service);
+  const builtFor = (service: string, commit: string | undefined) => result.built.get(`${service}@${commit}`);
+
+  // Production: what was promoted from staging, the exact digests built for dev on the first push.
+  const first = get('dev', 'yellow')!.commit;
+  expect(get('production', 'blue')).toMatchObject({
+    version: '1.6.0',
+    commit: first,
+    digest: builtFor('blue', first),
+    promotedBy: 'bob',
+  });
+  expect(get('production', 'green')).toMatchObject({
+    version: '1.4.0',
+    commit: first,
+    digest: builtFor('green', first),
+  });
+  expect(get('production', 'red')).toBeUndefined();
+
+  // Staging: green as released, red at auto version 0.1.0 (a feat), blue's hotfix built from the release branch.
+  expect(get('staging', 'green')).toMatchObject({
+    version: '1.4.0',
+    digest: get('production', 'green')!.digest,
+  });
+  expect(get('staging', 'red')).toMatchObject({
+    version: '0.1.0',
+    digest: get('dev', 'red')!.digest,
+    promotedBy: 'carol',
+  });
+  const hotfix = get('staging', 'blue')!;
+  expect(hotfix).toMatchObject({
+    version: '1.6.1',
+    digest: builtFor('blue', hotfix.commit),
+    promotedBy: 'dave',
+  });
+  expect(git(result.origin, 'rev-parse', 'blue/1.6.1^{commit}')).toBe(hotfix.commit);
+  expect(git(result.origin, 'rev-parse', 'release/blue-1.6')).toBe(hotfix.commit);
+  expect(git(result.origin, 'rev-parse', `${hotfix.commit}^`)).toBe(first);
+
+  // Dev: only the services each push changed were rebuilt.
+  expect(get('dev', 'yellow')!.version).toBe(`sha-${first!.slice(0, 7)}`);
+  expect(get('dev', 'red')!.commit).not.toBe(first);
+  expect(get('dev', 'blue')!.commit).not.toBe(first);
+  expect(lines).toContain('detect: red changed (push: the commit before the push)');
+  expect(lines.filter((l) => l.startsWith('build-once-tag: ')).length).toBe(4 + 1 + 1 + 1);
+
+  // Every promotion is one commit with trailers on the environment branch: the deployment ledger.
+  const ledger = git(result.origin, 'log', '--format=%s', 'gitops/production-releases');
+  expect(ledger.split('\n')).toEqual([
+    'promote(green): 1.4.0 to production',
+    'promote(blue): 1.6.0 to production',
+  ]);
+}, 120_000);
