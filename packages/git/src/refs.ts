@@ -67,6 +67,20 @@ export async function ensureCommit(git: Git, remote: string, commit: string): Pr
 
 export type RefOutcome = 'created' | 'exists';
 
+/** An annotated tag object for `commit`, written with mktag: no ref is created in the local repository. */
+async function tagObject(
+  git: Git,
+  name: string,
+  commit: string,
+  message: string,
+  identity?: Identity,
+): Promise<string> {
+  const withId = git.withEnv(identityEnv(identity ?? DEFAULT_IDENTITY));
+  const tagger = await withId.run(['var', 'GIT_COMMITTER_IDENT']);
+  const text = `object ${commit}\ntype commit\ntag ${name}\ntagger ${tagger}\n\n${message.replace(/\r/g, '').trimEnd()}\n`;
+  return withId.run(['mktag'], text);
+}
+
 /**
  * Create tag `name` on `commit` at the remote. An annotated tag when `message` is given.
  * Exists at the same commit: 'exists'. Exists elsewhere: a UserError (tags are immutable).
@@ -88,13 +102,10 @@ export async function ensureTag(
   const before = await compare();
   if (before) return before;
   await ensureCommit(git, remote, commit);
-  const withId = git.withEnv(identityEnv(options.identity ?? DEFAULT_IDENTITY));
-  let object = commit;
-  if (options.message !== undefined) {
-    // A tag object made with mktag-free plumbing: no local ref is created in the user's repository.
-    const text = `object ${commit}\ntype commit\ntag ${name}\ntagger ${await withId.run(['var', 'GIT_COMMITTER_IDENT'])}\n\n${options.message.replace(/\r/g, '').trimEnd()}\n`;
-    object = await withId.run(['mktag'], text);
-  }
+  const object =
+    options.message === undefined
+      ? commit
+      : await tagObject(git, name, commit, options.message, options.identity);
   const pushed = await git.exec([
     'push',
     '--porcelain',
@@ -215,9 +226,7 @@ export async function pushBranchAndTag(
 ): Promise<void> {
   await checkRefName(git, 'branch', options.branch);
   await checkRefName(git, 'tag', options.tag);
-  const withId = git.withEnv(identityEnv(options.identity ?? DEFAULT_IDENTITY));
-  const text = `object ${options.commit}\ntype commit\ntag ${options.tag}\ntagger ${await withId.run(['var', 'GIT_COMMITTER_IDENT'])}\n\n${options.message.replace(/\r/g, '').trimEnd()}\n`;
-  const tagObject = await withId.run(['mktag'], text);
+  const tag = await tagObject(git, options.tag, options.commit, options.message, options.identity);
   const pushed = await git.exec([
     'push',
     '--porcelain',
@@ -225,7 +234,7 @@ export async function pushBranchAndTag(
     '--end-of-options',
     options.remote,
     `${options.commit}:refs/heads/${options.branch}`,
-    `${tagObject}:refs/tags/${options.tag}`,
+    `${tag}:refs/tags/${options.tag}`,
   ]);
   if (pushed.code !== 0)
     throw new UserError(
