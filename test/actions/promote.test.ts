@@ -6,14 +6,16 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildImage, OciLayoutRegistry, pushImage } from '@sd-actions/registry';
+import { buildImage, OciLayoutRegistry, OciRegistry, pushImage } from '@sd-actions/registry';
 import {
   checkoutClone,
   commit,
   git,
   originAndClone,
   removeDir,
+  pushTestImage,
   runAction,
+  startRegistry,
   tempDir,
   type ActionRun,
 } from '@sd-actions/sandbox';
@@ -313,4 +315,51 @@ describe('crash safety and concurrency', () => {
       ),
     );
   }, 120_000);
+});
+
+describe('against a real docker-registry with basic auth', () => {
+  test('build → dev → staging retags the same digest, and a refusal leaves the tag list unchanged', async () => {
+    const server = await startRegistry({ auth: { username: 'ci', password: 's3cret-pw' } });
+    const dir = tempDir('promote-oci-');
+    try {
+      const { work: repo } = originAndClone(dir);
+      const source = commit(repo, 'feat: first', {
+        '.github/sd-actions.yml': `registry: { type: oci, url: ${server.url}/acme, insecure: true }\nservices:\n  blue: { path: projects/blue }\n`,
+        'projects/blue/app.txt': 'blue\n',
+      });
+      git(repo, 'push', '-q', 'origin', 'main');
+      const { digest } = await pushTestImage(server, 'acme/blue', `sha-${source.slice(0, 7)}`, 'index');
+      const creds = { 'registry-username': 'ci', 'registry-password': 's3cret-pw' };
+      const direct = new OciRegistry(server.url, true, { credentials: server.auth });
+
+      const dev = ok(
+        await promote(
+          { service: 'blue', to: 'dev', digest, 'source-commit': source, ...creds },
+          { workspace: repo },
+        ),
+      );
+      expect(dev.masked).toContain('s3cret-pw');
+      expect(dev.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain('s3cret-pw');
+      ok(await promote({ service: 'blue', to: 'staging', version: '2.0.0', ...creds }, { workspace: repo }));
+      expect((await direct.resolve('acme/blue', 'dev'))?.digest).toBe(digest);
+      expect((await direct.resolve('acme/blue', '2.0.0'))?.digest).toBe(digest);
+
+      const tagsBefore = (await direct.listTags('acme/blue')).sort();
+      const refused = await promote(
+        { service: 'blue', to: 'staging', version: '1.0.0', ...creds },
+        { workspace: repo },
+      );
+      expect(refused.code).toBe(1);
+      expect((await direct.listTags('acme/blue')).sort()).toEqual(tagsBefore);
+      const noCreds = await promote(
+        { service: 'blue', to: 'staging', version: '2.0.1' },
+        { workspace: repo },
+      );
+      expect(noCreds.code).toBe(1);
+      expect(noCreds.annotations[0]?.message).toMatch(/401|UNAUTHORIZED|authentication/i);
+    } finally {
+      await server.stop();
+      removeDir(dir);
+    }
+  }, 60_000);
 });
