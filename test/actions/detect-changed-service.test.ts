@@ -3,9 +3,11 @@
  * git repositories: a bare origin and checkouts like actions/checkout makes.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import {
   checkoutClone,
+  ROOT,
   commit,
   git,
   originAndClone,
@@ -362,5 +364,44 @@ describe('workflow_dispatch, schedule and explicit inputs', () => {
         '.github/sd-actions.yml: services.green.path: "../green" escapes the repository (".."); expected a path inside the repository',
       properties: expect.objectContaining({ file: '.github/sd-actions.yml', line: '6' }),
     });
+  });
+});
+
+describe('the config parse', () => {
+  test('a valid config does not load the yaml library; an invalid one does, for the line of its message', async () => {
+    const dist = join(ROOT, 'actions/detect-changed-service/dist');
+    // The yaml library (and the reading with positions) sits in chunks of its own.
+    const chunks = readdirSync(dist).filter((f) => /^\d+\.index\.js$/.test(f));
+    const yamlChunks = chunks.filter((f) =>
+      /LineCounter|Map keys must be unique/.test(readFileSync(join(dist, f), 'utf8')),
+    );
+    expect(yamlChunks.length).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(join(dist, 'index.js'), 'utf8')).not.toMatch(/LineCounter|Map keys must be unique/);
+
+    const { head, checkout } = scenario({ 'projects/blue/app.js': 'blue 3' });
+    const bad = join(checkout, 'bad-config.yml');
+    writeFileSync(bad, 'services:\n  blue: { path: projects/blue }\n  red: { path: 42 }\n');
+    const full = await detect(checkout, { ...pushEvent(base, head), inputs: { config: bad } });
+    expect(full.code).toBe(1);
+    expect(full.annotations[0]?.message).toBe(
+      'bad-config.yml: services.red.path: 42 is not a non-empty string',
+    );
+    expect(full.annotations[0]?.properties).toMatchObject({ file: 'bad-config.yml', line: '3' });
+
+    // Without those chunks: a valid config still works, an invalid one cannot be reported.
+    const copy = join(root, 'detect-without-yaml');
+    mkdirSync(copy);
+    cpSync(join(ROOT, 'actions/detect-changed-service/action.yml'), join(copy, 'action.yml'));
+    cpSync(dist, join(copy, 'dist'), { recursive: true });
+    for (const chunk of yamlChunks) rmSync(join(copy, 'dist', chunk));
+    const lean = await detect(checkout, { ...pushEvent(base, head), actionDir: relative(ROOT, copy) });
+    expect(services(lean)).toEqual(['blue']);
+    const broken = await detect(checkout, {
+      ...pushEvent(base, head),
+      inputs: { config: bad },
+      actionDir: relative(ROOT, copy),
+    });
+    expect(broken.code).toBe(1);
+    expect(broken.annotations[0]?.message).not.toContain('services.red.path');
   });
 });

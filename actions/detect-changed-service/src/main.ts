@@ -3,9 +3,10 @@ import {
   ChangeMatcher,
   describeReason,
   imageRepository,
+  parseConfig,
   planComparison,
   requireService,
-  type ChangedFile,
+  type ComparePlan,
   type ServiceChange,
 } from '@sd-actions/core';
 import {
@@ -15,24 +16,19 @@ import {
   getInteger,
   getList,
   getString,
-  loadConfigFile,
   markdownTable,
+  readConfigFile,
   readContext,
   runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { Git } from '@sd-actions/git';
-import { resolveComparison } from './resolve.js';
+import { changedFiles, probeComparison, resolveComparison, type Probe } from './resolve.js';
 
-async function main(): Promise<void> {
-  const context = readContext();
-  const workspace = getString('working-directory') ?? context.workspace;
-  const config = loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
-  const requested = getList('services');
-  for (const name of requested) requireService(config, name, 'services');
-  const remote = 'origin';
+const remote = 'origin';
 
-  const plan = planComparison({
+function plan(context: ReturnType<typeof readContext>, requested: string[]): ComparePlan {
+  return planComparison({
     eventName: context.eventName,
     payload: context.payload,
     sha: context.sha,
@@ -43,35 +39,62 @@ async function main(): Promise<void> {
     defaultBranch: getString('default-branch'),
     remote,
   });
+}
+
+/** The read-only git probes of a diff plan, started before the config is parsed; none if unsure. */
+function probeEarly(git: Git, context: ReturnType<typeof readContext>): Probe | undefined {
+  try {
+    const early = plan(context, getList('services'));
+    return early.kind === 'diff' ? probeComparison(git, early) : undefined;
+  } catch {
+    return undefined; // reported in order below
+  }
+}
+
+async function main(): Promise<void> {
+  const context = readContext();
+  const workspace = getString('working-directory') ?? context.workspace;
+  const configFile = readConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const git = new Git(workspace);
+  // git runs in processes of its own: start it now, so it overlaps parsing the config.
+  const probe = probeEarly(git, context);
+  const config = await parseConfig(configFile.text, configFile.file);
+  const requested = getList('services');
+  for (const name of requested) requireService(config, name, 'services');
+  const comparison = plan(context, requested);
 
   let changes: ServiceChange[];
   let base = '';
   let head = context.sha;
   let source: string;
   let fileCount: number | undefined;
-  if (plan.kind === 'requested') {
-    changes = [...new Set(plan.services)].map((name) => ({
+  if (comparison.kind === 'requested') {
+    changes = [...new Set(comparison.services)].map((name) => ({
       service: requireService(config, name, 'services'),
-      reason: { kind: 'requested' as const, detail: plan.detail },
+      reason: { kind: 'requested' as const, detail: comparison.detail },
     }));
     changes.sort((a, b) => (a.service.name < b.service.name ? -1 : 1));
-    source = plan.detail;
-  } else if (plan.kind === 'all') {
-    changes = allServices(config, plan.detail);
-    source = plan.detail;
+    source = comparison.detail;
+  } else if (comparison.kind === 'all') {
+    changes = allServices(config, comparison.detail);
+    source = comparison.detail;
   } else {
-    const git = new Git(workspace);
-    const resolved = await resolveComparison(git, plan, {
-      remote,
-      maxDepth: getInteger('max-fetch-depth', 4096, 1),
-      onMissingBase: getEnum('on-missing-base', ['fallback', 'fail'] as const, 'fallback'),
-    });
+    const resolved = await resolveComparison(
+      git,
+      comparison,
+      {
+        remote,
+        maxDepth: getInteger('max-fetch-depth', 4096, 1),
+        onMissingBase: getEnum('on-missing-base', ['fallback', 'fail'] as const, 'fallback'),
+      },
+      probe,
+    );
     if ('all' in resolved) {
       changes = allServices(config, resolved.all);
       source = resolved.all;
     } else {
       ({ base, head, source } = resolved);
-      const files = (await git.diffNameStatus(base, head)) as ChangedFile[];
+      const files = await changedFiles(git, base, head, probe);
       fileCount = files.length;
       changes = new ChangeMatcher(config).match(files);
     }

@@ -3,7 +3,7 @@
  * checkout step by step when they are missing.
  */
 import { core } from '@sd-actions/action-kit';
-import { UserError, type ComparePlan } from '@sd-actions/core';
+import { UserError, type ChangedFile, type ComparePlan } from '@sd-actions/core';
 import type { Git } from '@sd-actions/git';
 
 export interface Resolved {
@@ -79,16 +79,67 @@ async function mergeBaseDeepening(
   );
 }
 
+type DiffPlan = Extract<ComparePlan, { kind: 'diff' }>;
+
+/**
+ * The first git round trip of resolveComparison, which only reads: the shallow flag and the head
+ * from one process, the base alongside it and, when both are full SHAs (a push), their diff.
+ * Started before the config is read, git runs while the config parses. Nothing here throws or
+ * rejects unhandled: a probe nobody awaits (the config was invalid) is simply dropped.
+ */
+export interface Probe {
+  head: string;
+  base: string | undefined;
+  shallowAndCommit: Promise<{ shallow: boolean; commit?: string }>;
+  baseCommit: Promise<string | undefined> | undefined;
+  /** The diff of exactly `base` and `head`; used only if they resolve to themselves. */
+  diff: Promise<ChangedFile[]> | undefined;
+}
+
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+export function probeComparison(git: Git, plan: DiffPlan): Probe {
+  const probe: Probe = {
+    head: plan.head,
+    base: plan.base,
+    shallowAndCommit: git.shallowAndCommit(plan.head),
+    baseCommit: plan.base === undefined ? undefined : git.resolveCommit(plan.base),
+    diff:
+      plan.base !== undefined && !plan.mergeBase && FULL_SHA.test(plan.base) && FULL_SHA.test(plan.head)
+        ? (git.diffNameStatus(plan.base, plan.head) as Promise<ChangedFile[]>)
+        : undefined,
+  };
+  for (const pending of [probe.shallowAndCommit, probe.baseCommit, probe.diff]) pending?.catch(() => {});
+  return probe;
+}
+
+/** The changed files between two resolved commits, from the probe when it diffed exactly these. */
+export async function changedFiles(
+  git: Git,
+  base: string,
+  head: string,
+  probe: Probe | undefined,
+): Promise<ChangedFile[]> {
+  if (probe?.diff && probe.base === base && probe.head === head) {
+    // It fails when a commit was missing then (since fetched): diff again below.
+    const files = await probe.diff.catch(() => undefined);
+    if (files) return files;
+  }
+  return (await git.diffNameStatus(base, head)) as ChangedFile[];
+}
+
 export async function resolveComparison(
   git: Git,
-  plan: Extract<ComparePlan, { kind: 'diff' }>,
+  plan: DiffPlan,
   options: ResolveOptions,
+  early?: Probe,
 ): Promise<Resolved | { all: string }> {
-  // The common case in one round trip: the shallow flag and the head from one process, the
-  // base alongside it. Anything missing goes through ensureCommit (fetching) below.
+  // The common case in one round trip (see probeComparison), usually started already. Anything
+  // missing goes through ensureCommit (fetching) below.
+  const started = early && early.head === plan.head && early.base === plan.base ? early : undefined;
   const [probe, baseLocal] = await Promise.all([
-    git.shallowAndCommit(plan.head),
-    plan.base === undefined ? undefined : git.resolveCommit(plan.base),
+    started?.shallowAndCommit ?? git.shallowAndCommit(plan.head),
+    started ? started.baseCommit : plan.base === undefined ? undefined : git.resolveCommit(plan.base),
   ]);
   const shallow = probe.shallow;
   const head = probe.commit ?? (await ensureCommit(git, plan.head, options.remote, shallow));

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const workspace = getString('working-directory') ?? context.workspace;
 
   // Everything is validated before anything is fetched or written.
-  const config = loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
   const service = requireService(config, getString('service', { required: true }));
   const environment = requireEnvironment(config, getString('environment', { required: true }));
   const version = getString('version', { required: true });

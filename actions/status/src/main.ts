@@ -14,7 +14,7 @@ import { readDeployed, resolveRemote, statusMarkdown } from '@sd-actions/gitops'
 async function main(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const config = loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
   const remote = await resolveRemote(workspace, 'origin', getString('token'));
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   try {

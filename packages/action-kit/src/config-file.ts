@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { parseConfig, UserError, type Config } from '@sd-actions/core';
 
-/** Read and validate the config file named by the `config` input, relative to the workspace. */
-export function loadConfigFile(workspace: string, configPath: string): Config {
+/** Read the config file named by the `config` input, relative to the workspace: its text, and its name for messages. */
+export function readConfigFile(workspace: string, configPath: string): { text: string; file: string } {
   const full = isAbsolute(configPath) ? configPath : join(workspace, configPath);
   let text: string;
   try {
@@ -15,5 +15,11 @@ export function loadConfigFile(workspace: string, configPath: string): Config {
     );
   }
   const shown = isAbsolute(configPath) ? relative(workspace, full) || configPath : configPath;
-  return parseConfig(text, shown.startsWith('..') ? full : shown);
+  return { text, file: shown.startsWith('..') ? full : shown };
+}
+
+/** Read and validate the config file named by the `config` input, relative to the workspace. */
+export async function loadConfigFile(workspace: string, configPath: string): Promise<Config> {
+  const { text, file } = readConfigFile(workspace, configPath);
+  return await parseConfig(text, file);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAnnotations, parseFileCommands } from '@sd-actions/sandbox';
 import { core, writeSummary } from '../src/index.js';
-import { escapeData, escapeProperty, formatCommand, formatKeyValue } from '../src/runner.js';
+import { escapeData, escapeProperty, formatCommand, formatKeyValue, randomUuid } from '../src/runner.js';
 
 let dir: string;
 let written: string[];
@@ -140,6 +140,13 @@ test('setOutput appends heredoc blocks; newlines and delimiter-like text survive
     empty: '',
   });
   expect(stdout()).toBe('');
+});
+
+test('delimiters are random version 4 UUIDs, like crypto.randomUUID()', () => {
+  const uuids = Array.from({ length: 50 }, () => randomUuid());
+  for (const uuid of uuids)
+    expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(new Set(uuids).size).toBe(50);
 });
 
 test('a value or name containing the delimiter is refused, not written', () => {

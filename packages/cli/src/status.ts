@@ -11,7 +11,7 @@ export interface StatusOptions {
 }
 
 export async function readStatus(options: StatusOptions): Promise<{ config: Config; deployed: Deployed }> {
-  const config = loadConfigFile(options.repo, options.config ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(options.repo, options.config ?? '.github/sd-actions.yml');
   const remote = await resolveRemote(options.repo, options.remote ?? 'origin', undefined);
   const scratch = await ScratchRepo.open({ url: remote.url });
   try {

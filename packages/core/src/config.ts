@@ -4,8 +4,14 @@
  * Every problem is reported as a UserError naming the file, the key path, the bad value and
  * what was expected, with the line of the offending node so annotations point at it.
  * Pure: the caller reads the file; `parseConfig` only sees its text.
+ *
+ * Fast for valid configs: js-yaml reads the text (config-fast.ts) and the value is validated
+ * without positions. Only when that fails, or the text uses YAML the two libraries might read
+ * differently, is it read again with the `yaml` library (config-document.ts, loaded on demand),
+ * whose Document gives every message its line and column.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { KeyPath, Location } from './config-document.js';
+import { loadPlain } from './config-fast.js';
 import { UserError, show } from './errors.js';
 import { hasGlobChars, normaliseRepoPath } from './paths.js';
 import { placeholdersOf, type Placeholder } from './templates.js';
@@ -97,8 +103,6 @@ const ECR_HOST = /^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn
 const DURATION = /^(?:\d+[smhdw])+$/;
 const DURATION_UNIT_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
 
-type KeyPath = (string | number)[];
-
 /** Parse a duration like "24h", "90m", "1d12h" into milliseconds. */
 export function parseDuration(text: string): number | undefined {
   if (!DURATION.test(text)) return undefined;
@@ -122,8 +126,7 @@ export function refNameProblem(name: string): string | undefined {
 class Reader {
   constructor(
     readonly file: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
+    private readonly locate: (path: KeyPath) => Location,
   ) {}
 
   fail(path: KeyPath, value: unknown, expected: string): never {
@@ -138,21 +141,11 @@ class Reader {
     throw new UserError(`${this.file}: ${key}: ${text}`, this.locate(path));
   }
 
-  private locate(path: KeyPath): { file: string; line?: number; column?: number } {
-    // Walk up until a node exists (a missing key is reported at its parent).
-    for (let n = path.length; n >= 0; n--) {
-      const node = this.doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-      if (node && node.range) {
-        const pos = this.lines.linePos(node.range[0]);
-        return { file: this.file, line: pos.line, column: pos.col };
-      }
-    }
-    return { file: this.file };
-  }
-
-  object(path: KeyPath, value: unknown, allowed: readonly string[]): Record<string, unknown> {
+  /** A mapping whose keys are all in `allowed` ('any': names, checked by the caller). */
+  object(path: KeyPath, value: unknown, allowed: readonly string[] | 'any'): Record<string, unknown> {
     if (value === null || typeof value !== 'object' || Array.isArray(value))
       this.fail(path, value, 'is not a mapping; expected keys');
+    if (allowed === 'any') return value as Record<string, unknown>;
     for (const key of Object.keys(value)) {
       if (!allowed.includes(key)) {
         const hint = closest(key, allowed);
@@ -215,62 +208,32 @@ class Reader {
 }
 
 /**
- * The first key (by position) that repeats a key of the same mapping, with where it and the first
- * occurrence start. One Set per mapping: linear in the size of the document. Scalar keys
- * are compared by value (so `1` and `"1"` differ, as in YAML); a mapping or sequence as a key
- * is never a duplicate here.
+ * Parse and validate config text. `file` is only used in messages.
+ * `options.fast: false` skips the fast path (tests compare the two).
  */
-function duplicateKey(doc: Document): { key: unknown; offset: number; firstOffset: number } | undefined {
-  let found: { key: unknown; offset: number; firstOffset: number } | undefined;
-  // A plain walk (yaml's visit() builds a frozen path array per node: ~10x slower here).
-  const walk = (node: unknown): void => {
-    if (isMap(node)) {
-      const seen = new Map<unknown, number>();
-      for (const pair of node.items) {
-        walk(pair.key);
-        walk(pair.value);
-        if (!isScalar(pair.key)) continue;
-        const offset = pair.key.range?.[0] ?? 0;
-        const first = seen.get(pair.key.value);
-        if (first === undefined) seen.set(pair.key.value, offset);
-        else if (!found || offset < found.offset) found = { key: pair.key.value, offset, firstOffset: first };
-      }
-    } else if (isSeq(node)) {
-      for (const item of node.items) walk(item);
+export async function parseConfig(
+  text: string,
+  file: string = DEFAULT_CONFIG_PATH,
+  options: { fast?: boolean } = {},
+): Promise<Config> {
+  const plain = options.fast === false ? undefined : loadPlain(text);
+  if (plain) {
+    try {
+      const config = readConfig(new Reader(file, () => ({ file })), plain.value ?? {});
+      // A key `null` (or `~`) is "null" to js-yaml but "" to the `yaml` library.
+      if (!config.services.has('null') && !config.environments.has('null')) return config;
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
     }
-  };
-  walk(doc.contents);
-  return found;
+  }
+  // Something is wrong (or unusual): read it again with positions, for the exact message.
+  const { readConfigDocument } = await import('./config-document.js');
+  const { value, locate } = readConfigDocument(text, file);
+  return readConfig(new Reader(file, locate), value ?? {});
 }
 
-/** Parse and validate config text. `file` is only used in messages. */
-export function parseConfig(text: string, file: string = DEFAULT_CONFIG_PATH): Config {
-  const lines = new LineCounter();
-  // uniqueKeys: false, because the library's check compares every key with every other key of
-  // its mapping (quadratic in the number of services); duplicateKey does it in one pass.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
-  const invalid = (offset: number, message: string): never => {
-    const pos = lines.linePos(offset);
-    throw new UserError(`${file}: not valid YAML at line ${pos.line}, column ${pos.col}: ${message}`, {
-      file,
-      line: pos.line,
-      column: pos.col,
-    });
-  };
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    invalid(err.pos[0], err.message.split('\n')[0]!);
-  }
-  const duplicate = duplicateKey(doc);
-  if (duplicate) {
-    const first = lines.linePos(duplicate.firstOffset);
-    invalid(
-      duplicate.offset,
-      `Map keys must be unique; ${show(duplicate.key)} is repeated (first at line ${first.line})`,
-    );
-  }
-  const r = new Reader(file, doc, lines);
-  const rootValue: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+function readConfig(r: Reader, rootValue: unknown): Config {
+  const file = r.file;
   const root = r.object([], rootValue, [
     'registry',
     'services',
@@ -365,7 +328,7 @@ function readServices(r: Reader, value: unknown): Map<string, ServiceConfig> {
       ['services'],
       'is required; expected a mapping of service name to { path, image?, dependsOn? }',
     );
-  const raw = r.object(['services'], value, Object.keys(value as object));
+  const raw = r.object(['services'], value, 'any');
   const names = Object.keys(raw);
   if (names.length === 0) r.fail(['services'], raw, 'is empty; expected at least one service');
   const services = new Map<string, ServiceConfig>();
@@ -402,11 +365,7 @@ function readServices(r: Reader, value: unknown): Map<string, ServiceConfig> {
 }
 
 function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentConfig> {
-  const raw = r.object(
-    ['environments'],
-    value ?? DEFAULT_ENVIRONMENTS_YAML,
-    Object.keys((value ?? DEFAULT_ENVIRONMENTS_YAML) as object),
-  );
+  const raw = r.object(['environments'], value ?? DEFAULT_ENVIRONMENTS_YAML, 'any');
   const names = Object.keys(raw);
   if (names.length === 0) r.fail(['environments'], raw, 'is empty; expected at least one environment');
   const envs = new Map<string, EnvironmentConfig>();

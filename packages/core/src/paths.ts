@@ -3,8 +3,15 @@
  * Paths use forward slashes, have no leading "./" or trailing "/", and never leave the repo.
  */
 
+/**
+ * A path that normalises to itself: segments that are neither empty, "." nor "..", no backslash,
+ * NUL or leading drive letter. Most config paths are; one test instead of a split and join.
+ */
+const NORMAL_PATH = /^(?![A-Za-z]:)(?!\.\.?(?:\/|$))[^/\\\0]+(?:\/(?!\.\.?(?:\/|$))[^/\\\0]+)*$/;
+
 /** Normalise a repo-relative path, or explain why it is not one. */
 export function normaliseRepoPath(raw: string): { path: string } | { problem: string } {
+  if (NORMAL_PATH.test(raw) && raw.trim() !== '') return { path: raw };
   if (raw.trim() === '') return { problem: 'is empty' };
   if (raw.includes('\0')) return { problem: 'contains a NUL byte' };
   if (raw.includes('\\')) return { problem: 'uses backslashes; use forward slashes' };

@@ -9,7 +9,7 @@ import {
   type ChangedFile,
 } from '../src/index.js';
 
-const config = parseConfig(`
+const config = await parseConfig(`
 services:
   root-tool: { path: tools }
   blue: { path: projects/blue, dependsOn: [libs/payments, "proto/**/*.proto"] }
@@ -54,8 +54,7 @@ describe('ChangeMatcher', () => {
   });
 });
 
-describe('paths with @ + ! ( ) are literal, not globs', () => {
-  const odd = parseConfig(`
+const odd = await parseConfig(`
 services:
   ui: { path: packages/@acme/ui }
   cpp: { path: libs/c++, dependsOn: ["packages/@acme/tokens", "libs/x (old)", "vendor/!keep"] }
@@ -63,6 +62,8 @@ services:
   both: { path: apps/both, dependsOn: ["libs/x (old)/**", "libs/@(a|b)/*.ts", "libs/c++", "libs/c++"] }
 shared: ["tools/@(ci|release)", "conf (shared)/**/*.yml"]
 `);
+
+describe('paths with @ + ! ( ) are literal, not globs', () => {
   const m = new ChangeMatcher(odd);
   const marked = (...paths: string[]) => m.match(files(...paths)).map((c) => c.service.name);
   const why = (service: string, ...paths: string[]) =>
@@ -119,8 +120,8 @@ shared: ["tools/@(ci|release)", "conf (shared)/**/*.yml"]
     expect(toPicomatch('{a,b}/**/*.proto')).toBe('{a,b}/**/*.proto');
   });
 
-  test('a rule shared by many services is one rule, and still explains each of them', () => {
-    const many = parseConfig(
+  test('a rule shared by many services is one rule, and still explains each of them', async () => {
+    const many = await parseConfig(
       `services:\n${Array.from({ length: 50 }, (_, i) => `  s${i}: { path: s/${i}, dependsOn: [libs/common, "proto/**/*.proto", libs/common] }`).join('\n')}\n`,
     );
     const changes = new ChangeMatcher(many).match(files('proto/a/b.proto', 'libs/common/x', 's/7/y'));

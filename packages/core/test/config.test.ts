@@ -33,9 +33,9 @@ const schema = JSON.parse(
 ) as object;
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
 
-function error(text: string): UserError {
+async function error(text: string): Promise<UserError> {
   try {
-    parseConfig(text);
+    await parseConfig(text);
   } catch (err) {
     if (err instanceof UserError) return err;
     throw err;
@@ -44,8 +44,8 @@ function error(text: string): UserError {
 }
 
 describe('parseConfig', () => {
-  test('reads the full example of the design', () => {
-    const config = parseConfig(FULL);
+  test('reads the full example of the design', async () => {
+    const config = await parseConfig(FULL);
     expect(config.registry).toEqual({ type: 'oci', url: '127.0.0.1:5000', insecure: true });
     expect([...config.services.values()]).toEqual([
       { name: 'blue', path: 'projects/blue', image: 'blue', dependsOn: ['libs/payments'] },
@@ -69,8 +69,8 @@ describe('parseConfig', () => {
     expect(validate(parse(FULL))).toBe(true);
   });
 
-  test('fills defaults for everything but services', () => {
-    const config = parseConfig('services:\n  api: { path: ./services/api/ }\n');
+  test('fills defaults for everything but services', async () => {
+    const config = await parseConfig('services:\n  api: { path: ./services/api/ }\n');
     expect(config.registry).toEqual({ type: 'oci-layout', url: '.sd-actions/registry', insecure: false });
     expect(config.services.get('api')).toEqual({
       name: 'api',
@@ -87,12 +87,13 @@ describe('parseConfig', () => {
     });
     expect(config.environments.get('qa')).toBeUndefined();
     expect(
-      parseConfig('services: { a: { path: a } }\nenvironments: { qa: {} }').environments.get('qa')?.branch,
+      (await parseConfig('services: { a: { path: a } }\nenvironments: { qa: {} }')).environments.get('qa')
+        ?.branch,
     ).toBe('gitops/qa');
   });
 
-  test('service paths may contain @ + ! ( ) and spaces; dependsOn and shared keep them literal', () => {
-    const c = parseConfig(`
+  test('service paths may contain @ + ! ( ) and spaces; dependsOn and shared keep them literal', async () => {
+    const c = await parseConfig(`
 services:
   ui: { path: ./packages/@acme/ui/, dependsOn: ["packages/@acme/tokens"] }
   cpp: { path: libs/c++, dependsOn: ["libs/x (old)"] }
@@ -113,8 +114,8 @@ shared: ["libs/x (old)/shared"]
 
   test.each(['libs/*', 'libs/a?', 'libs/[ab]', 'libs/{a,b}', 'libs/x]', 'libs/x}'])(
     'a service path with %s is rejected as a glob, by the loader and the schema',
-    (path) => {
-      const err = error(`services:\n  a: { path: ${JSON.stringify(path)} }\n`);
+    async (path) => {
+      const err = await error(`services:\n  a: { path: ${JSON.stringify(path)} }\n`);
       expect(err.message).toBe(
         `.github/sd-actions.yml: services.a.path: ${JSON.stringify(path)} is a glob; expected a directory path (globs go in dependsOn or shared)`,
       );
@@ -264,15 +265,15 @@ shared: ["libs/x (old)/shared"]
       '.github/sd-actions.yml: not valid YAML at line 3, column 1: Map keys must be unique; "shared" is repeated (first at line 2)',
       3,
     ],
-  ])('rejects %s', (_name, text, message, line) => {
-    const err = error(text);
+  ])('rejects %s', async (_name, text, message, line) => {
+    const err = await error(text);
     if (typeof message === 'string') expect(err.message).toBe(message);
     else expect(err.message).toMatch(message);
     expect(err.file).toBe('.github/sd-actions.yml');
     expect(err.line).toBe(line);
   });
 
-  test('the JSON Schema rejects the structural mistakes the loader rejects', () => {
+  test('the JSON Schema rejects the structural mistakes the loader rejects', async () => {
     const structural = [
       'registry:\n  type: docker\nservices: { a: { path: a } }\n',
       'services: {}\n',
@@ -285,7 +286,7 @@ shared: ["libs/x (old)/shared"]
     ];
     for (const text of structural) {
       expect(validate(parse(text))).toBe(false);
-      expect(() => parseConfig(text)).toThrow(UserError);
+      await expect(parseConfig(text)).rejects.toThrow(UserError);
     }
   });
 });

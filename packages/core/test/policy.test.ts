@@ -8,7 +8,7 @@ import {
   type PromotionFacts,
 } from '../src/index.js';
 
-const config = parseConfig(`
+const config = await parseConfig(`
 services: { blue: { path: projects/blue }, red: { path: projects/red } }
 environments:
   dev: { tags: [dev] }

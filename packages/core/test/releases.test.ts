@@ -1,7 +1,7 @@
 import { expect, test } from '@jest/globals';
 import { parseConfig, planHotfix, releasedVersions, releaseBranchName, UserError } from '../src/index.js';
 
-const config = parseConfig('services: { blue: { path: b }, blue-green: { path: bg } }');
+const config = await parseConfig('services: { blue: { path: b }, blue-green: { path: bg } }');
 const tags = [
   'blue/1.5.0',
   'blue/1.6.0',
@@ -34,8 +34,8 @@ test('a hotfix is the next patch on the latest line, or on the line asked for', 
   expect(() => planHotfix(config, 'blue-green', [])).toThrow(/has no release yet/);
 });
 
-test('custom templates', () => {
-  const custom = parseConfig(
+test('custom templates', async () => {
+  const custom = await parseConfig(
     'services: { api: { path: a } }\ngit: { tag: "v{version}-{service}", releaseBranch: "maint/{service}/{major}.x" }',
   );
   expect(releasedVersions(custom, 'api', ['v1.2.3-api', 'v1.2.4-web'])).toEqual(['1.2.3']);

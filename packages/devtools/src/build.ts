@@ -7,9 +7,63 @@
  * front door (promote/action.yml points its main at actions/promote/dist, like codeql-action/init).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './actions.js';
+
+/**
+ * licenses.txt for every package in the bundle, in ncc's format (its license-webpack-plugin's).
+ * ncc writes one licenses.txt per chunk under the same name, so with a split chunk (a dynamic
+ * import) the last chunk's list overwrites the others; this lists the packages of all chunks,
+ * from the webpack stats.
+ */
+function licenses(statsFile: string): string {
+  interface StatsModule {
+    name?: string;
+    identifier?: string;
+    chunks?: unknown[];
+    modules?: StatsModule[];
+  }
+  const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as { modules?: StatsModule[] };
+  const roots = new Set<string>();
+  const add = (module: StatsModule): void => {
+    for (const value of [module.name, module.identifier]) {
+      if (value === undefined) continue;
+      // The resource after any loaders ("a-loader.js!b-loader.js??rule!/path/file.ts"), without a query.
+      const resource = value.split('!').pop()!.split('?')[0]!;
+      const m = /^(?:\.\/|\/.*?\/)?((?:.*\/)?node_modules\/(?:@[^/]+\/)?[^/]+|packages\/[^/]+)\//.exec(
+        resource.startsWith(ROOT) ? `.${resource.slice(ROOT.length)}` : resource,
+      );
+      if (m) roots.add(m[1]!);
+    }
+    for (const inner of module.modules ?? []) add(inner); // a concatenated module's parts
+  };
+  // Only modules in a chunk: tree-shaken ones (orphans) are in the stats too.
+  for (const module of stats.modules ?? []) if ((module.chunks ?? []).length > 0) add(module);
+  const entries = [...roots].map((root) => {
+    const dir = join(ROOT, root);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      name: string;
+      license?: string;
+    };
+    const file = readdirSync(dir).find(
+      (f) => /^licen[cs]e/i.test(f) && !statSync(join(dir, f)).isDirectory(),
+    );
+    const text = file ? readFileSync(join(dir, file), 'utf8').replace(/\r\n/g, '\n') : undefined;
+    return { name: pkg.name, license: pkg.license, text };
+  });
+  const unique = [...new Map(entries.map((e) => [e.name, e])).values()];
+  return (
+    unique
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .reduce(
+        (out, e) => `${out}${e.name}${e.license ? `\n${e.license}` : ''}${e.text ? `\n${e.text}` : ''}\n\n`,
+        '',
+      )
+      .trim() + '\n'
+  );
+}
 
 const only = process.argv.slice(2);
 const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
@@ -23,13 +77,19 @@ for (const name of bundles) {
   const out = `actions/${name}/dist`;
   rmSync(join(ROOT, out), { recursive: true, force: true });
   const started = Date.now();
+  const stats = join(tmpdir(), `sd-actions-build-${name}-${process.pid}.json`);
   const args = [ncc, 'build', entry, '--out', out, '--minify', '--license', 'licenses.txt', '--quiet'];
-  const result = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [...args, '--stats-out', stats], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) {
     failed = true;
     console.error(`build: ${name} failed`);
   } else {
+    writeFileSync(join(ROOT, out, 'licenses.txt'), licenses(stats));
     console.log(`build: ${name} -> ${out}/index.js (${Date.now() - started} ms)`);
   }
+  rmSync(stats, { force: true });
 }
 process.exit(failed ? 1 : 0);
