@@ -11,3 +11,4 @@ export * from './versions.js';
 export * from './trailers.js';
 export * from './deploy-files.js';
 export * from './manifest.js';
+export * from './backoff.js';

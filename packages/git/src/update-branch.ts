@@ -8,7 +8,7 @@
  * decides what counts as a real conflict (it throws a UserError, and nothing is pushed).
  * History stays linear: every commit has exactly the tip it was built on as its parent.
  */
-import { UserError } from '@sd-actions/core';
+import { backoffDelay, UserError } from '@sd-actions/core';
 import type { ScratchRepo } from './scratch.js';
 
 export interface BranchState {
@@ -37,14 +37,13 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 250, maxDelayMs: 8000 };
 
-/** "Equal jitter": half the exponential delay, plus a random part of the other half. */
+/** The shared equal-jitter schedule (packages/core/src/backoff.ts) in this policy's terms. */
 export function retryDelay(
   policy: RetryPolicy,
   failedAttempt: number,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return backoffDelay(failedAttempt, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, random);
 }
 
 export interface UpdateBranchOptions<T> {

@@ -13,19 +13,8 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { attempts: 5, baseMs: 250, maxMs: 8000 };
 
-/**
- * Delay before retry number `retry` (1 = the first retry): "full jitter" exponential backoff,
- * so many runners retrying at once spread out instead of hammering in step.
- */
-export function backoffDelay(
-  retry: number,
-  options: BackoffOptions,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, retry - 1));
-  // Never below half the ceiling: a near-zero wait is barely a retry.
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
+/** The shared schedule (see packages/core/src/backoff.ts). */
+export { backoffDelay } from '@sd-actions/core';
 
 /** Retry-After is seconds or an HTTP date; returns ms, or undefined when absent or unreadable. */
 export function parseRetryAfter(
