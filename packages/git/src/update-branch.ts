@@ -93,21 +93,21 @@ export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<
     if (!result.files) return unchanged;
     const commit = await repo.commitFiles(tip, result.files, result.message);
     if (!commit) return unchanged;
-    const diff = await repo.diff(tip, commit);
-    const done = {
+    // The diff is worked out once, for the commit that lands: a lost race costs no extra process.
+    const done = async () => ({
       value: result.value,
       changed: true,
       commit,
       base: tip,
       created: !tip,
-      diff,
+      diff: await repo.diff(tip, commit),
       attempts: attempt,
-    };
-    if (options.dryRun) return done;
+    });
+    if (options.dryRun) return done();
     const pushed = await repo.push(commit, branch);
     if (pushed.ok) {
       log(`pushed ${commit.slice(0, 12)} to ${branch}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-      return done;
+      return done();
     }
     if (!pushed.retryable)
       throw new UserError(`The push to branch ${JSON.stringify(branch)} was refused: ${pushed.detail}`);
