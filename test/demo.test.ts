@@ -4,7 +4,8 @@
  */
 import { afterAll, expect, test } from '@jest/globals';
 import { rehearse, type RehearsalResult } from '@sd-actions/demo';
-import { git, removeDir, tempDir } from '@sd-actions/sandbox';
+import { execFileSync } from 'node:child_process';
+import { git, removeDir, ROOT, tempDir } from '@sd-actions/sandbox';
 
 let result: RehearsalResult;
 const dir = tempDir('demo-');
@@ -65,3 +66,40 @@ test('the full local release rehearsal ends in the expected state', async () => 
     'promote(blue): 1.6.0 to production',
   ]);
 }, 120_000);
+
+test('npm run status prints the same matrix from the command line', () => {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'packages/cli/src/cli.ts', 'status', '--repo', result.work],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
+  const lines = out.trimEnd().split('\n');
+  expect(lines[0]).toMatch(/^service\s+dev\s+staging\s+production$/);
+  expect(lines.find((l) => l.startsWith('blue '))).toMatch(
+    /1\.6\.1 · .* dave ⚠ behind dev .*1\.6\.0 · .* bob ⚠ behind staging$/,
+  );
+  const json = JSON.parse(
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'packages/cli/src/cli.ts', 'status', '--json', '--repo', result.work],
+      { cwd: ROOT, encoding: 'utf8' },
+    ),
+  ) as { service: string }[];
+  expect(json.map((r) => r.service)).toEqual(['blue', 'green', 'yellow', 'red']);
+  const bad = (() => {
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'packages/cli/src/cli.ts', 'status', '--bogus'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+      return '';
+    } catch (err) {
+      return String((err as { stderr?: string }).stderr);
+    }
+  })();
+  expect(bad).toContain("sd-actions: Unknown option '--bogus'");
+}, 60_000);

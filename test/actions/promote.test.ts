@@ -247,6 +247,21 @@ describe('refusals change nothing', () => {
     expect(await snapshot()).toBe(before);
   });
 
+  test('a release tag that already names another commit is refused', async () => {
+    // Someone tagged blue/1.9.0 by hand on the first commit; the artifact in dev was built elsewhere.
+    git(work, 'push', '-q', 'origin', `${c1}:refs/tags/blue/1.9.0`);
+    const before = await snapshot();
+    const run = await promote({ service: 'blue', to: 'staging', version: '1.9.0' });
+    expect(run.code).toBe(1);
+    expect(run.annotations[0]?.message).toMatch(
+      new RegExp(
+        `\\[tag-matches-commit\\] git tag blue/1\\.9\\.0 already points at ${c1.slice(0, 12)}, but the artifact was built from [0-9a-f]{12}`,
+      ),
+    );
+    expect(await snapshot()).toBe(before);
+    git(work, 'push', '-q', 'origin', ':refs/tags/blue/1.9.0');
+  });
+
   test('a manifest on the branch that is not valid YAML is a clear error', async () => {
     const scratch = join(root, 'corrupt');
     checkoutClone(origin, scratch, { ref: 'gitops/production-releases' });
