@@ -30,7 +30,7 @@ function config(registryDir: string): string {
   return `# promote test config
 registry: { type: oci-layout, url: ${registryDir} }
 services:
-${SERVICES.map((s) => `  ${s}: { path: projects/${s} }`).join('\n')}
+${SERVICES.map((s) => `  ${s}: { path: projects/${s}${s === 'blue' ? ', dependsOn: ["libs/{pay,bill}/**"]' : ''} }`).join('\n')}
 environments:
   dev:        { branch: gitops/dev-auto-update, tags: [dev] }
   staging:    { from: dev, branch: gitops/staging-releases, tags: ["{version}"] }
@@ -180,14 +180,15 @@ describe('the promotion chain', () => {
   });
 
   test('version: auto bumps from conventional commits under the service since its last release', async () => {
-    commit(work, 'feat(blue): new endpoint', { 'projects/blue/api.txt': 'api\n' });
+    commit(work, 'feat(billing): shared invoices', { 'libs/bill/invoice.txt': 'invoice\n' });
     commit(work, 'feat(green)!: breaking green', { 'projects/green/app.txt': 'green 2\n' });
     const c4 = commit(work, 'docs: readme', { 'README.md': 'docs\n' });
     git(work, 'push', '-q', 'origin', 'main');
     const d4 = await build('blue', c4);
     ok(await promote({ service: 'blue', to: 'dev', digest: d4, 'source-commit': c4 }));
     const run = ok(await promote({ service: 'blue', to: 'staging', version: 'auto' }));
-    // fix + feat under projects/blue since blue/1.6.0: minor; green's breaking change does not count.
+    // Since blue/1.6.0: a fix under projects/blue and a feat in libs/bill, which blue depends on through a
+    // brace glob (the same rule as detection): minor. Green's breaking change does not count.
     expect(run.outputs.version).toBe('1.7.0');
     expect(run.summary).toContain('auto: minor bump from 1.6.0');
     expect(git(origin, 'rev-parse', 'blue/1.7.0^{commit}')).toBe(c4);

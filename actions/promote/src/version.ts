@@ -9,7 +9,7 @@ import {
   releasedVersions,
   releaseTagName,
   UserError,
-  isGlob,
+  ChangeMatcher,
   type ArtifactFacts,
   type Config,
   type ServiceConfig,
@@ -49,6 +49,46 @@ export async function chooseVersion(options: {
   );
 }
 
+/**
+ * Messages of the commits in `range` that change the service, by the same rules as
+ * detect-changed-service (its path, its dependsOn, the shared paths), so `auto` counts exactly
+ * the commits that would have rebuilt it.
+ */
+async function messagesTouching(
+  git: Git,
+  config: Config,
+  service: ServiceConfig,
+  range: string,
+): Promise<string[]> {
+  // Per commit: RS, message, US, then (with -z) NUL-separated file names.
+  const out = await git.exec([
+    'log',
+    '-z',
+    '--no-renames',
+    '--name-only',
+    '--format=%x1e%B%x1f',
+    '--end-of-options',
+    range,
+  ]);
+  if (out.code !== 0)
+    throw new UserError(`version: auto could not read the history ${range}: ${out.stderr.trim()}`);
+  const matcher = new ChangeMatcher(config);
+  const messages: string[] = [];
+  for (const record of out.stdout.toString('utf8').split('\x1e')) {
+    const end = record.indexOf('\x1f');
+    if (end < 0) continue;
+    const files = record
+      .slice(end + 1)
+      .split('\0')
+      .map((f) => f.replace(/^\n/, ''))
+      .filter(Boolean)
+      .map((path) => ({ status: 'M' as const, path }));
+    if (matcher.match(files).some((c) => c.service.name === service.name))
+      messages.push(record.slice(0, end).trim());
+  }
+  return messages;
+}
+
 async function autoVersion(
   config: Config,
   service: ServiceConfig,
@@ -73,16 +113,11 @@ async function autoVersion(
   }
   await ensureCommit(workspaceGit, 'origin', commit);
   if (lastCommit) await ensureCommit(workspaceGit, 'origin', lastCommit);
-  const paths = [service.path, ...service.dependsOn].map((p) => (isGlob(p) ? `:(glob)${p}` : p));
   const range = lastCommit ? `${lastCommit}..${commit}` : commit;
-  const log = await workspaceGit.run(['log', '--format=%B%x1e', '--end-of-options', range, '--', ...paths]);
-  const messages = log
-    .split('\x1e')
-    .map((m) => m.trim())
-    .filter(Boolean);
+  const messages = await messagesTouching(workspaceGit, config, service, range);
   const next = nextVersion(last, messages);
   return {
     version: next.version,
-    how: `auto: ${next.bump} bump from ${last ?? 'no release'} (${messages.length} commit${messages.length === 1 ? '' : 's'} under ${service.path})`,
+    how: `auto: ${next.bump} bump from ${last ?? 'no release'} (${messages.length} commit${messages.length === 1 ? '' : 's'} changing ${service.name})`,
   };
 }
