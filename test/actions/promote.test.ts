@@ -242,9 +242,12 @@ describe('refusals change nothing', () => {
     await pushImage(registry, 'green', '2.0.0', other);
     ok(await promote({ service: 'green', to: 'dev', digest: dg, 'source-commit': cg }));
     const before = await snapshot();
-    const run = await promote({ service: 'green', to: 'staging', version: '2.0.0' });
-    expect(run.code).toBe(1);
-    expect(run.annotations[0]?.message).toContain('immutable tag would move');
+    // A dry run reaches the same verdict from the same plan, writing nothing either.
+    for (const dryRun of ['true', 'false']) {
+      const run = await promote({ service: 'green', to: 'staging', version: '2.0.0', 'dry-run': dryRun });
+      expect(run.code).toBe(1);
+      expect(run.annotations[0]?.message).toContain('immutable tag would move');
+    }
     expect(await snapshot()).toBe(before);
   });
 

@@ -12,9 +12,9 @@ import {
   classifyVersion,
   imageRepository,
   parseDeployFileSpec,
-  parseSemver,
   releaseBranchName,
   releaseTagName,
+  releaseValues,
   render,
   requireEnvironment,
   requireService,
@@ -40,7 +40,7 @@ import {
 } from '@sd-actions/action-kit';
 import { ensureBranch, ensureTag, Git, listRemoteRefs, ScratchRepo } from '@sd-actions/git';
 import { readEnvironment, resolveRemote, statusSection, updateManifest } from '@sd-actions/gitops';
-import { openRegistry, planTags, refusalError, retag, tagKind, type TagAction } from '@sd-actions/registry';
+import { openRegistry, planRetag, retag, tagKind, type TagAction } from '@sd-actions/registry';
 import { chooseVersion } from './version.js';
 
 async function main(): Promise<void> {
@@ -159,38 +159,20 @@ async function main(): Promise<void> {
       throw new UserError(
         `${image}@${art.digest} is not in the ${config.registry.type} registry; was it pushed (build-once-tag)?`,
       );
-    const semverParts = parseSemver(version);
     const values = {
-      service: service.name,
-      version,
+      ...(classifyVersion(version) === 'release'
+        ? releaseValues(service.name, version)
+        : { service: service.name, version }),
       environment: to.name,
       sha: `sha-${art.commit.slice(0, 7)}`,
-      ...(semverParts
-        ? {
-            major: String(semverParts.major),
-            minor: String(semverParts.minor),
-            patch: String(semverParts.patch),
-          }
-        : {}),
     };
     const requests = to.tags.map((template) => {
       const tag = render(template, values);
       return { tag, kind: tagKind(template, tag) };
     });
-    let tagPlan: TagAction[];
-    if (dryRun) {
-      const states = await Promise.all(
-        requests.map(async (r) => ({
-          ...r,
-          current: (await registry.resolve(service.image, r.tag))?.digest,
-        })),
-      );
-      tagPlan = planTags(art.digest, states);
-      const refusal = refusalError(image, art.digest, tagPlan);
-      if (refusal) throw refusal;
-    } else {
-      tagPlan = await retag(registry, service.image, manifest, requests);
-    }
+    const tagPlan: TagAction[] = dryRun
+      ? await planRetag(registry, service.image, art.digest, requests)
+      : await retag(registry, service.image, manifest, requests);
 
     // 4. The manifest on the environment branch.
     const promotion: ManifestPromotion = {

@@ -5,7 +5,7 @@
 import semver from 'semver';
 import type { Config } from './config.js';
 import { UserError } from './errors.js';
-import { render, templateMatcher } from './templates.js';
+import { render, templateMatcher, type TemplateValues } from './templates.js';
 
 /** Versions released for a service, from tag names like "blue/1.6.0", highest first. */
 export function releasedVersions(config: Config, service: string, tagNames: readonly string[]): string[] {
@@ -20,28 +20,19 @@ export function releasedVersions(config: Config, service: string, tagNames: read
   return [...versions].sort(semver.rcompare);
 }
 
-export function releaseBranchName(config: Config, service: string, version: string): string {
+/** Template values of a release: {service}, {version}, {major}, {minor}, {patch}. */
+export function releaseValues(service: string, version: string): TemplateValues {
   const v = semver.parse(version);
   if (!v) throw new UserError(`${JSON.stringify(version)} is not semver like 1.2.3`);
-  return render(config.git.releaseBranch, {
-    service,
-    version,
-    major: String(v.major),
-    minor: String(v.minor),
-    patch: String(v.patch),
-  });
+  return { service, version, major: String(v.major), minor: String(v.minor), patch: String(v.patch) };
+}
+
+export function releaseBranchName(config: Config, service: string, version: string): string {
+  return render(config.git.releaseBranch, releaseValues(service, version));
 }
 
 export function releaseTagName(config: Config, service: string, version: string): string {
-  const v = semver.parse(version);
-  if (!v) throw new UserError(`${JSON.stringify(version)} is not semver like 1.2.3`);
-  return render(config.git.tag, {
-    service,
-    version,
-    major: String(v.major),
-    minor: String(v.minor),
-    patch: String(v.patch),
-  });
+  return render(config.git.tag, releaseValues(service, version));
 }
 
 export interface HotfixPlan {

@@ -12,20 +12,34 @@ export interface RetagRequest {
 
 const CONCURRENCY = 8;
 
+/**
+ * What a retag would do, tag by tag, without writing anything; throws (naming every conflicting
+ * tag) when an immutable tag would move. Dry runs show this plan; retag() carries it out.
+ */
+export async function planRetag(
+  registry: Registry,
+  repository: string,
+  digest: string,
+  requests: readonly RetagRequest[],
+): Promise<TagAction[]> {
+  const unique = [...new Map(requests.map((r) => [r.tag, r])).values()];
+  const current = await mapLimit(unique, CONCURRENCY, (r) => registry.resolve(repository, r.tag));
+  const plan = planTags(
+    digest,
+    unique.map((r, i) => ({ ...r, current: current[i]?.digest })),
+  );
+  const refusal = refusalError(registry.imageName(repository), digest, plan);
+  if (refusal) throw refusal;
+  return plan;
+}
+
 export async function retag(
   registry: Registry,
   repository: string,
   manifest: Manifest,
   requests: readonly RetagRequest[],
 ): Promise<TagAction[]> {
-  const unique = [...new Map(requests.map((r) => [r.tag, r])).values()];
-  const current = await mapLimit(unique, CONCURRENCY, (r) => registry.resolve(repository, r.tag));
-  const plan = planTags(
-    manifest.digest,
-    unique.map((r, i) => ({ ...r, current: current[i]?.digest })),
-  );
-  const refusal = refusalError(registry.imageName(repository), manifest.digest, plan);
-  if (refusal) throw refusal;
+  const plan = await planRetag(registry, repository, manifest.digest, requests);
   // One at a time, in the order given: a failure part-way leaves a prefix a re-run completes.
   for (const step of plan) {
     if (step.action === 'add' || step.action === 'move')
