@@ -65,7 +65,7 @@ test('the full local release rehearsal ends in the expected state', async () => 
     'promote(green): 1.4.0 to production',
     'promote(blue): 1.6.0 to production',
   ]);
-}, 120_000);
+});
 
 test('npm run status prints the same matrix from the command line', () => {
   const out = execFileSync(
@@ -102,4 +102,4 @@ test('npm run status prints the same matrix from the command line', () => {
     }
   })();
   expect(bad).toContain("sd-actions: Unknown option '--bogus'");
-}, 60_000);
+});

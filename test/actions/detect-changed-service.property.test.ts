@@ -432,4 +432,4 @@ test('reports exactly the services a naive reference finds in git diff --name-st
   });
   expect(runs).toBeGreaterThan(0);
   console.log(`${runs} histories checked in ${Date.now() - started} ms`);
-}, 300_000);
+});

@@ -397,7 +397,7 @@ describe('concurrency', () => {
     expect(trailers).toEqual(SERVICES.map((s, i) => `${s}|1.0.${i}`));
     expect(runs.filter((r) => r.outputs.created === 'true')).toHaveLength(1);
     expect(runs.some((r) => /moved .*redoing the edit/.test(r.stdout))).toBe(true);
-  }, 120000);
+  });
 });
 
 describe('a promotion racing another one', () => {

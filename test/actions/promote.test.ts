@@ -34,7 +34,7 @@ ${SERVICES.map((s) => `  ${s}: { path: projects/${s}${s === 'blue' ? ', dependsO
 environments:
   dev:        { branch: gitops/dev-auto-update, tags: [dev] }
   staging:    { from: dev, branch: gitops/staging-releases, tags: ["{version}"] }
-  production: { from: staging, branch: gitops/production-releases, tags: ["{version}", prd], minSoak: 2s }
+  production: { from: staging, branch: gitops/production-releases, tags: ["{version}", prd], minSoak: 1h }
 `;
 }
 
@@ -54,7 +54,7 @@ async function build(service: string, sha: string): Promise<string> {
 
 function promote(
   inputs: Record<string, string>,
-  options: { workspace?: string; killWhenFile?: string } = {},
+  options: { workspace?: string; killWhenFile?: string; now?: Date } = {},
 ): Promise<ActionRun> {
   return runAction('promote', {
     actionDir: 'promote',
@@ -62,6 +62,8 @@ function promote(
     inputs,
     event: 'workflow_dispatch',
     killWhenFile: options.killWhenFile,
+    // The actions' clock, placed instead of waited for (minSoak).
+    env: options.now ? { SD_ACTIONS_TEST_NOW: options.now.toISOString() } : undefined,
   });
 }
 
@@ -152,15 +154,20 @@ describe('the promotion chain', () => {
 
   test('production waits for the soak, then takes 1.6.0 from staging with the prd tag', async () => {
     const before = await snapshot();
-    const early = await promote({ service: 'blue', to: 'production' });
+    const reached = Date.parse(/promotedAt: (\S+)/.exec(manifest('gitops/staging-releases', 'staging'))![1]!);
+    const early = await promote(
+      { service: 'blue', to: 'production' },
+      { now: new Date(reached + 10 * 60e3) },
+    );
     expect(early.code).toBe(1);
     expect(early.annotations[0]?.message).toMatch(
-      /\[min-soak\] blue reached staging \d+s ago; production requires 2s/,
+      /\[min-soak\] blue reached staging 1\dm ago; production requires 1h/,
     );
     expect(await snapshot()).toBe(before);
 
-    await new Promise((r) => setTimeout(r, 2100));
-    const run = ok(await promote({ service: 'blue', to: 'production' }));
+    const run = ok(
+      await promote({ service: 'blue', to: 'production' }, { now: new Date(reached + 2 * 3600e3) }),
+    );
     expect(run.outputs).toMatchObject({ version: '1.6.0', digest: d1, from: 'staging', changed: 'true' });
     expect((await registry.resolve('blue', 'prd'))?.digest).toBe(d1);
     expect(manifest('gitops/production-releases', 'production')).toContain(`digest: ${d1}`);
@@ -333,7 +340,7 @@ describe('crash safety and concurrency', () => {
         `  ${s}:\n    version: sha-${c1.slice(0, 7)}\n    image: ${registryDir}/${s}\n    digest: ${digests[i]}`,
       ),
     );
-  }, 120_000);
+  });
 });
 
 describe('against a real docker-registry with basic auth', () => {
@@ -380,5 +387,5 @@ describe('against a real docker-registry with basic auth', () => {
       await server.stop();
       removeDir(dir);
     }
-  }, 60_000);
+  });
 });

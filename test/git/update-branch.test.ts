@@ -128,16 +128,60 @@ describe('updateBranch', () => {
       expect(git(origin, 'rev-list', '--merges', 'env/a')).toBe('');
     });
 
-    test('out of attempts: a UserError and the remote keeps the other commit', async () => {
+    test('out of rounds: a UserError and the remote keeps the other commit', async () => {
       const theirs = raceOnce('env/a', 'list.txt', 'theirs-2');
       const error = await withRepo((repo) =>
-        updateBranch({ repo, branch: 'env/a', edit: appendLine('list.txt', 'lost'), retry: { attempts: 1 } }),
+        updateBranch({
+          repo,
+          branch: 'env/a',
+          edit: appendLine('list.txt', 'lost'),
+          retry: { maxRounds: 1 },
+        }),
       ).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UserError);
       expect((error as Error).message).toMatch(
         /^Branch "env\/a" kept moving: gave up after 1 attempts \(last: .*cannot lock ref/,
       );
       expect(git(origin, 'rev-parse', 'env/a')).toBe(theirs);
+    });
+
+    test('losing to promotions that land is progress: it never uses up the attempts', async () => {
+      raceOnce('env/a', 'list.txt', 'theirs-3');
+      const result = await withRepo((repo) =>
+        updateBranch({
+          repo,
+          branch: 'env/a',
+          edit: appendLine('list.txt', 'landed'),
+          retry: { attempts: 1, sleep: async () => undefined },
+        }),
+      );
+      expect(result).toMatchObject({ changed: true, attempts: 2 });
+      expect(git(origin, 'show', 'env/a:list.txt')).toMatch(/theirs-3\nlanded$/);
+    });
+
+    test('a lock held while the branch does not move uses up the attempts in a row', async () => {
+      const tip = git(origin, 'rev-parse', 'env/a');
+      writeFileSync(
+        hook(),
+        `#!/bin/sh\ncat >/dev/null\necho "error: cannot lock ref 'refs/heads/env/a': held elsewhere" >&2\nexit 1\n`,
+      );
+      chmodSync(hook(), 0o755);
+      try {
+        const error = await withRepo((repo) =>
+          updateBranch({
+            repo,
+            branch: 'env/a',
+            edit: appendLine('list.txt', 'stuck'),
+            retry: { attempts: 3, sleep: async () => undefined },
+          }),
+        ).catch((e: unknown) => e);
+        expect((error as Error).message).toMatch(
+          /kept being refused while the branch did not move: gave up after 3 attempts in a row/,
+        );
+        expect(git(origin, 'rev-parse', 'env/a')).toBe(tip);
+      } finally {
+        rmSync(hook(), { force: true });
+      }
     });
 
     test('an edit that throws on the fresh state (a conflict) pushes nothing', async () => {
@@ -181,7 +225,7 @@ describe('updateBranch', () => {
 
 describe('retry policy, auth and identity', () => {
   test('exponential, capped, with jitter in the upper half', () => {
-    const policy = { attempts: 10, baseDelayMs: 100, maxDelayMs: 1000 };
+    const policy = { attempts: 10, maxRounds: 200, baseDelayMs: 100, maxDelayMs: 1000 };
     expect([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, () => 0))).toEqual([50, 100, 200, 400, 500]);
     expect([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, () => 1))).toEqual([100, 200, 400, 800, 1000]);
   });

@@ -16,6 +16,7 @@ import {
   core,
   getBoolean,
   getInteger,
+  timestamp,
   getList,
   getString,
   link,
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     image,
     digest,
     commit: sourceCommit,
-    promotedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    promotedAt: timestamp(),
     promotedBy: actor || undefined,
   };
   const where = (path: string) => `${branch}:${path}`;

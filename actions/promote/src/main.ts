@@ -35,7 +35,9 @@ import {
   markdownTable,
   readContext,
   readRegistryCredentials,
+  now,
   runAction,
+  timestamp,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { ensureBranch, ensureTag, Git, listRemoteRefs, ScratchRepo } from '@sd-actions/git';
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
       existingTagCommit: existingTag?.commit,
       tagName,
       allowDowngrade,
-      now: new Date(),
+      now: now(),
     });
     for (const w of verdict.warnings) core.warning(`${w.message} [${w.rule}]`, { title: 'Promotion policy' });
     if (verdict.refusals.length > 0) {
@@ -180,7 +182,7 @@ async function main(): Promise<void> {
       image,
       digest: art.digest,
       commit: art.commit,
-      promotedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      promotedAt: timestamp(),
       promotedBy: actor,
     };
     const update = await updateManifest({

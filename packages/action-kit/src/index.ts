@@ -6,3 +6,4 @@ export * from './event.js';
 export * from './process.js';
 export * from './config-file.js';
 export * from './credentials.js';
+export * from './clock.js';

@@ -7,6 +7,12 @@
  * instead of rebasing: edits of different services then merge cleanly, and the edit callback
  * decides what counts as a real conflict (it throws a UserError, and nothing is pushed).
  * History stays linear: every commit has exactly the tip it was built on as its parent.
+ *
+ * Giving up: a lost race means another promotion landed, so a burst drains by itself; losing to
+ * a branch that keeps moving is progress and is not held against the attempt budget. Only
+ * attempts in a row that lose *without* the branch moving (a lock held, a remote that keeps
+ * refusing) count toward `attempts`; `maxRounds` bounds everything. A busy or slow machine makes
+ * races longer, never lost.
  */
 import { backoffDelay, UserError } from '@sd-actions/core';
 import type { ScratchRepo } from './scratch.js';
@@ -26,8 +32,10 @@ export type EditResult<T> =
   | { files?: undefined; value: T };
 
 export interface RetryPolicy {
-  /** Total attempts, the first included. */
+  /** Attempts in a row that may lose without the branch having moved (the first included). */
   attempts: number;
+  /** Attempts in all, however much the branch moves: the last resort against a runaway writer. */
+  maxRounds: number;
   baseDelayMs: number;
   maxDelayMs: number;
   /** Injectable for tests. */
@@ -35,7 +43,12 @@ export interface RetryPolicy {
   random?: () => number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 250, maxDelayMs: 8000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 10,
+  maxRounds: 200,
+  baseDelayMs: 250,
+  maxDelayMs: 8000,
+};
 
 /** The shared equal-jitter schedule (packages/core/src/backoff.ts) in this policy's terms. */
 export function retryDelay(
@@ -75,8 +88,23 @@ export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<
   const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const log = options.log ?? (() => undefined);
   const { repo, branch } = options;
+  // Attempts that lost on the tip we last built on; reset whenever the branch has moved.
+  let lostOnTip = 0;
+  let lastTip: string | undefined;
+  let lastDetail = '';
   for (let attempt = 1; ; attempt++) {
     const tip = await repo.fetchBranch(branch);
+    if (attempt > 1) {
+      if (tip !== lastTip) lostOnTip = 0;
+      else if (lostOnTip >= policy.attempts)
+        throw new UserError(
+          `The push to branch ${JSON.stringify(branch)} kept being refused while the branch did not move: gave up after ${lostOnTip} attempts in a row (last: ${lastDetail}); nothing was pushed, re-run the job`,
+        );
+      if (attempt > policy.maxRounds)
+        throw new UserError(
+          `Branch ${JSON.stringify(branch)} kept moving: gave up after ${attempt - 1} attempts (last: ${lastDetail}); nothing was pushed, re-run the job`,
+        );
+    }
     const result = await options.edit({
       tip,
       attempt,
@@ -111,10 +139,9 @@ export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<
     }
     if (!pushed.retryable)
       throw new UserError(`The push to branch ${JSON.stringify(branch)} was refused: ${pushed.detail}`);
-    if (attempt >= policy.attempts)
-      throw new UserError(
-        `Branch ${JSON.stringify(branch)} kept moving: gave up after ${attempt} attempts (last: ${pushed.detail}); nothing was pushed, re-run the job`,
-      );
+    lostOnTip = tip === lastTip ? lostOnTip + 1 : 1;
+    lastTip = tip;
+    lastDetail = pushed.detail;
     const delay = retryDelay(policy, attempt, policy.random);
     log(`branch ${branch} moved (${pushed.detail}); redoing the edit on the new tip in ${delay} ms`);
     await sleep(delay);
