@@ -5,7 +5,7 @@
 import { afterAll, expect, test } from '@jest/globals';
 import { rehearse, type RehearsalResult } from '@sd-actions/demo';
 import { execFileSync } from 'node:child_process';
-import { git, removeDir, ROOT, tempDir } from '@sd-actions/sandbox';
+import { git, removeDir, ROOT, tempDir } from '@sd-actions/testkit';
 
 let result: RehearsalResult;
 const dir = tempDir('demo-');

@@ -21,13 +21,13 @@ import {
   type ActionRun,
   type RegistryServer,
   type RunOptions,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 
 const SHA1 = '1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const SHA2 = '2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 const SHA3 = '3333333ccccccccccccccccccccccccccccccccc';
 /** Our sample builder as a build command: a real image from CONTEXT, pushed to IMAGE:TAG. */
-const SAMPLE_BUILD = `node --import ${JSON.stringify(`file://${ROOT}/node_modules/tsx/dist/loader.mjs`)} ${JSON.stringify(join(ROOT, 'packages/registry/src/bin/build-sample-image.ts'))}`;
+const SAMPLE_BUILD = `node --import ${JSON.stringify(`file://${ROOT}/node_modules/tsx/dist/loader.mjs`)} ${JSON.stringify(join(ROOT, 'packages/testkit/src/bin/build-sample-image.ts'))}`;
 const WEIRD_PATH = 'projects/$HOME;touch pwned';
 
 let server: RegistryServer;

@@ -27,7 +27,7 @@ import {
   runAction,
   tempDir,
   type ActionRun,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 
 // ---------------------------------------------------------------------------------------------
 // The path universe. Directory segments and file names are disjoint, so a path is never both a

@@ -15,7 +15,7 @@ import {
   runAction,
   tempDir,
   type ActionRun,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 
 const CONFIG = `# test monorepo
 registry: { type: oci, url: registry.example:5000/acme }

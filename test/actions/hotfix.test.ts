@@ -13,7 +13,7 @@ import {
   runAction,
   tempDir,
   type ActionRun,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 
 const CONFIG = 'services:\n  blue: { path: projects/blue }\n  green: { path: projects/green }\n';
 let root: string;

@@ -16,7 +16,7 @@ import {
   runAction,
   tempDir,
   type ActionRun,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 
 const SERVICES = Array.from({ length: 20 }, (_, i) => `svc${String(i + 1).padStart(2, '0')}`);
 const CONFIG = `registry: { type: oci, url: registry.example:5000/acme }

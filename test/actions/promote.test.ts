@@ -6,19 +6,21 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildImage, OciLayoutRegistry, OciRegistry, pushImage } from '@sd-actions/registry';
+import { OciLayoutRegistry, OciRegistry } from '@sd-actions/registry';
 import {
+  type ActionRun,
+  buildImage,
   checkoutClone,
   commit,
   git,
   originAndClone,
-  removeDir,
+  pushImage,
   pushTestImage,
+  removeDir,
   runAction,
   startRegistry,
   tempDir,
-  type ActionRun,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 
 const SERVICES = [
   'blue',

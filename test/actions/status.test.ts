@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { commit, git, originAndClone, removeDir, runAction, tempDir } from '@sd-actions/sandbox';
+import { commit, git, originAndClone, removeDir, runAction, tempDir } from '@sd-actions/testkit';
 
 let root: string;
 let work: string;

@@ -28,7 +28,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { GIT_ENV, NODE24, runAction, type ActionRun } from '@sd-actions/sandbox';
+import { GIT_ENV, NODE24, runAction, type ActionRun } from '@sd-actions/testkit';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters

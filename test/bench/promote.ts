@@ -11,17 +11,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildImage, OciLayoutRegistry, pushImage } from '@sd-actions/registry';
+import { OciLayoutRegistry } from '@sd-actions/registry';
 import {
+  type ActionRun,
+  buildImage,
   checkoutClone,
   commit,
   git,
   originAndClone,
+  pushImage,
   removeDir,
   runAction,
   tempDir,
-  type ActionRun,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 
 const reps = Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 7);
 const SERVICES = Array.from({ length: 20 }, (_, i) => `svc${String(i + 1).padStart(2, '0')}`);

@@ -9,16 +9,18 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { buildImage, OciRegistry, pushImage, retag } from '@sd-actions/registry';
+import { OciRegistry, retag } from '@sd-actions/registry';
 import {
+  buildImage,
+  type ProxyRecord,
+  pushImage,
   removeDir,
   runAction,
   startProxy,
   startRegistry,
   tempDir,
   writeFiles,
-  type ProxyRecord,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 
 interface Row {
   name: string;

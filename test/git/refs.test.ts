@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import { UserError } from '@sd-actions/core';
 import { cherryPick, ensureBranch, ensureTag, Git, listTags } from '@sd-actions/git';
-import { checkoutClone, commit, git, originAndClone, removeDir, tempDir } from '@sd-actions/sandbox';
+import { checkoutClone, commit, git, originAndClone, removeDir, tempDir } from '@sd-actions/testkit';
 
 let root: string;
 let origin: string;

@@ -13,7 +13,7 @@ import {
   updateBranch,
   type EditResult,
 } from '@sd-actions/git';
-import { commit, git, originAndClone, removeDir, tempDir } from '@sd-actions/sandbox';
+import { commit, git, originAndClone, removeDir, tempDir } from '@sd-actions/testkit';
 
 let root: string;
 let origin: string;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { EcrRegistry, MEDIA_TYPES, openRegistry, retag } from '@sd-actions/registry';
-import { sampleImage, startFakeEcr, type FakeEcr } from '@sd-actions/sandbox';
+import { sampleImage, startFakeEcr, type FakeEcr } from '@sd-actions/testkit';
 
 const URL = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 let ecr: FakeEcr;

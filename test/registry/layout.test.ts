@@ -8,16 +8,14 @@ import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  buildImage,
   childManifests,
   MEDIA_TYPES,
   OciLayoutRegistry,
   openRegistry,
-  pushImage,
   REF_NAME,
   retag,
 } from '@sd-actions/registry';
-import { removeDir, ROOT, sampleImage, tempDir } from '@sd-actions/sandbox';
+import { buildImage, pushImage, removeDir, ROOT, sampleImage, tempDir } from '@sd-actions/testkit';
 
 let dir: string;
 let registry: OciLayoutRegistry;
@@ -172,7 +170,7 @@ test('concurrent writers in separate processes lose no tag and never tear index.
     const writers = Array.from({ length: 8 }, (_, i) =>
       run(
         process.execPath,
-        ['--import', 'tsx', join(ROOT, 'packages/registry/src/bin/build-sample-image.ts')],
+        ['--import', 'tsx', join(ROOT, 'packages/testkit/src/bin/build-sample-image.ts')],
         {
           cwd: ROOT,
           env: {

@@ -4,17 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { childManifests, OciRegistry, pushImage, retag, type RetryPolicy } from '@sd-actions/registry';
+import { childManifests, OciRegistry, retag, type RetryPolicy } from '@sd-actions/registry';
 import {
+  type ProxiedRequest,
+  type Proxy,
+  type ProxyDecision,
+  pushImage,
   pushTestImage,
+  type RegistryServer,
   sampleImage,
   startProxy,
   startRegistry,
-  type Proxy,
-  type ProxyDecision,
-  type ProxiedRequest,
-  type RegistryServer,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 
 let plain: RegistryServer;
 let secured: RegistryServer;

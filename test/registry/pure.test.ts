@@ -3,8 +3,6 @@ import { describe, expect, test } from '@jest/globals';
 import { gunzipSync } from 'node:zlib';
 import {
   backoffDelay,
-  buildImage,
-  buildIndex,
   childManifests,
   DEFAULT_BACKOFF,
   defaultRetryPolicy,
@@ -20,11 +18,11 @@ import {
   repositoryScope,
   sha256Digest,
   tagKind,
-  tar,
   TransientError,
   verifyDigest,
   withRetry,
 } from '@sd-actions/registry';
+import { buildImage, buildIndex, tar } from '@sd-actions/testkit';
 import { buildTag, createdAt, ociLabels, requestedTags } from '../../actions/build-once-tag/src/plan.js';
 
 describe('WWW-Authenticate', () => {

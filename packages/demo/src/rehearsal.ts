@@ -19,7 +19,7 @@ import {
   runAction,
   type ActionRun,
   type RunOptions,
-} from '@sd-actions/sandbox';
+} from '@sd-actions/testkit';
 import { statusText, readStatus } from '@sd-actions/cli';
 import type { Deployed } from '@sd-actions/gitops';
 import { sampleFiles } from './sample.js';
@@ -40,7 +40,7 @@ type Log = (line: string) => void;
 const BUILD_COMMAND = 'node --import "$SD_DEMO_TSX" "$SD_DEMO_BUILDER"';
 const BUILD_ENV = {
   SD_DEMO_TSX: pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href,
-  SD_DEMO_BUILDER: join(ROOT, 'packages', 'registry', 'src', 'bin', 'build-sample-image.ts'),
+  SD_DEMO_BUILDER: join(ROOT, 'packages', 'testkit', 'src', 'bin', 'build-sample-image.ts'),
   SOURCE_DATE_EPOCH: '1767225600',
 };
 

@@ -10,5 +10,3 @@ export * from './ecr.js';
 export * from './factory.js';
 export * from './tag-policy.js';
 export * from './retag.js';
-export * from './tar.js';
-export * from './sample-image.js';

@@ -1,3 +1,5 @@
 export * from './runner.js';
 export * from './repos.js';
 export * from './registry-server.js';
+export * from './sample-image.js';
+export * from './tar.js';

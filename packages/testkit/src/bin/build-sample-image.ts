@@ -3,7 +3,7 @@
  * CONTEXT into a one-layer image labelled from LABELS and stores it as IMAGE:TAG. It reads only
  * the environment build-once-tag gives a build command, so it can be used as:
  *
- *   build-command: node --import tsx packages/registry/src/bin/build-sample-image.ts
+ *   build-command: node --import tsx packages/testkit/src/bin/build-sample-image.ts
  *
  * REGISTRY_TYPE/REGISTRY_URL/REPOSITORY (set by build-once-tag) choose the registry; without
  * them IMAGE is taken as an oci-layout directory `<root>/<repository>`.
@@ -11,9 +11,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { isUserError, type RegistryConfig } from '@sd-actions/core';
-import { openRegistry } from '../factory.js';
+import { isBlobStore, openRegistry } from '@sd-actions/registry';
 import { buildImage, pushImage } from '../sample-image.js';
-import { isBlobStore } from '../types.js';
 import type { TarEntry } from '../tar.js';
 
 const MAX_FILES = 200;

@@ -10,14 +10,8 @@ import { createServer as createHttpServer, request as httpRequest, type Incoming
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import {
-  buildImage,
-  buildIndex,
-  OciRegistry,
-  pushImage,
-  type BuiltImage,
-  type Flavour,
-} from '@sd-actions/registry';
+import { OciRegistry } from '@sd-actions/registry';
+import { buildImage, buildIndex, pushImage, type BuiltImage, type Flavour } from './sample-image.js';
 import { removeDir, tempDir } from './repos.js';
 
 export * from './ecr-fake.js';

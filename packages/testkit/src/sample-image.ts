@@ -4,10 +4,15 @@
  * lists. Building is pure; `pushImage` writes through any driver that can store blobs.
  */
 import { gzipSync } from 'node:zlib';
-import { sha256Digest } from './digest.js';
-import { MEDIA_TYPES, type Descriptor } from './media-types.js';
+import {
+  MEDIA_TYPES,
+  sha256Digest,
+  type BlobStore,
+  type Descriptor,
+  type Manifest,
+  type Registry,
+} from '@sd-actions/registry';
 import { tar, type TarEntry } from './tar.js';
-import type { BlobStore, Manifest, Registry } from './types.js';
 
 export type Flavour = 'oci' | 'docker';
 

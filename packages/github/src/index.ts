@@ -1,0 +1,1 @@
+// GitHub API adapters (filled by the await-approval work).
