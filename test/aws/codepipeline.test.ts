@@ -330,3 +330,29 @@ describe('retries', () => {
     expect(sleeps).toEqual([]);
   });
 });
+
+describe('settings', () => {
+  test('no region and no credentials each end in an error saying how to set them', async () => {
+    const unset = (names: string[]) => {
+      const saved = names.map((n) => [n, process.env[n]] as const);
+      for (const n of names) delete process.env[n];
+      return () =>
+        saved.forEach(([n, v]) => (v === undefined ? delete process.env[n] : (process.env[n] = v)));
+    };
+    let put = unset(['AWS_REGION', 'AWS_DEFAULT_REGION']);
+    try {
+      const err = await rejection(cp().approvalOutcome('blue-prod', 'Approve', 'ManualApproval'));
+      expect(err.message).toMatch(/Region is missing.*Set AWS_REGION/);
+    } finally {
+      put();
+    }
+    put = unset(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+    try {
+      const err = await rejection(cp().approvalOutcome('blue-prod', 'Approve', 'ManualApproval'));
+      expect(err.message).toMatch(/Configure AWS credentials first/);
+    } finally {
+      put();
+    }
+    expect(aws.codepipeline.calls).toHaveLength(0);
+  });
+});
