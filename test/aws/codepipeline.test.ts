@@ -198,6 +198,25 @@ describe('approval bridge', () => {
   });
 });
 
+describe('approval binding', () => {
+  test('approvalOutcome bound to one approval reports a replaced approval, never an older decision', async () => {
+    aws.codepipeline.requestApproval('blue-prod', 'Approve', 'ManualApproval');
+    const first = await cp().pendingApproval('blue-prod', 'Approve', 'ManualApproval');
+    const bound = { actionExecutionId: first.actionExecutionId };
+    expect(await cp().approvalOutcome('blue-prod', 'Approve', 'ManualApproval', bound)).toMatchObject({
+      status: 'InProgress',
+      actionExecutionId: first.actionExecutionId,
+    });
+    aws.codepipeline.requestApproval('blue-prod', 'Approve', 'ManualApproval'); // the stage ran again
+    aws.codepipeline.decideApproval('blue-prod', 'Approve', 'ManualApproval', 'Succeeded');
+    expect(await cp().approvalOutcome('blue-prod', 'Approve', 'ManualApproval', bound)).toMatchObject({
+      status: 'Failed',
+      actionStatus: 'Succeeded',
+      replaced: true,
+    });
+  });
+});
+
 describe('executions', () => {
   test('findExecution pages newest first to the one with the source revision; each status comes through', async () => {
     const statuses = ['Succeeded', 'Failed', 'Stopped', 'Cancelled', 'Superseded', 'InProgress'] as const;

@@ -29,6 +29,13 @@ export interface ApprovalOutcome {
   /** CodePipeline's own status of the action's latest execution (`Abandoned` included); undefined when it never ran. */
   actionStatus?: string;
   summary?: string;
+  /** The approval's action execution; a new approval (a re-run of the stage) gets a new one. */
+  actionExecutionId?: string;
+  /**
+   * True when `approvalOutcome` was asked about one approval (`actionExecutionId`) and the action
+   * has moved on to another: the one waited for will never be decided (status is then Failed).
+   */
+  replaced?: boolean;
   /** Who decided (an IAM ARN), when decided. */
   decidedBy?: string;
   at?: Date;
@@ -203,16 +210,34 @@ export class CodePipeline {
     return { approvedAt: out.approvedAt };
   }
 
-  /** The state of the approval at this action, for a gate that waits for AWS to decide. */
-  async approvalOutcome(pipeline: string, stage: string, action: string): Promise<ApprovalOutcome> {
+  /**
+   * The state of the approval at this action, for a gate that waits for AWS to decide. Give the
+   * `actionExecutionId` that `pendingApproval` returned to bind the answer to that approval: an
+   * earlier approval's decision is then never mistaken for this one's.
+   */
+  async approvalOutcome(
+    pipeline: string,
+    stage: string,
+    action: string,
+    options: { actionExecutionId?: string } = {},
+  ): Promise<ApprovalOutcome> {
     const a = await this.actionState(pipeline, stage, action);
     const latest = a.latestExecution;
     if (!latest?.status) return { status: 'InProgress' };
+    if (options.actionExecutionId !== undefined && latest.actionExecutionId !== options.actionExecutionId)
+      return {
+        status: 'Failed',
+        actionStatus: latest.status,
+        actionExecutionId: latest.actionExecutionId,
+        replaced: true,
+        at: latest.lastStatusChange,
+      };
     const status =
       latest.status === 'Succeeded' ? 'Succeeded' : latest.status === 'InProgress' ? 'InProgress' : 'Failed';
     return {
       status,
       actionStatus: latest.status,
+      actionExecutionId: latest.actionExecutionId,
       summary: latest.summary,
       decidedBy: status === 'InProgress' ? undefined : latest.lastUpdatedBy,
       at: latest.lastStatusChange,
