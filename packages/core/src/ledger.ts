@@ -1,0 +1,371 @@
+/**
+ * The deployment ledger (DESIGN.md §2.3): the commits of an environment branch, read back into
+ * typed events. One commit is one event, told apart by its trailers:
+ *
+ *   rollback      `Sd-Rollback: true` + `Sd-Rollback-Of`, `Sd-Previous-Version`, `Sd-Reason`
+ *   verification  `Sd-Verification: healthy|unhealthy|inconclusive`
+ *   promotion     `Sd-Service`, `Sd-Environment`, `Sd-Version`, `Sd-Digest` (+ image, source commit, …)
+ *
+ * Approval evidence (`Sd-Approved-By`, `Sd-Approval`) and overrides (`Sd-Override`,
+ * `Sd-Override-Reason`) are written on the promotion (or rollback) commit they allowed, so they
+ * are read as part of that event. Every value is checked strictly (digest, commit SHA, version,
+ * run URL, single-valued keys): a record that fails is kept as `malformed` with its problems, so
+ * callers can report it, and is never used to choose what runs. Commits without `Sd-` trailers
+ * (the branch's first commit, hand edits) are not events. Pure: the git side lives in
+ * `@sd-actions/gitops` (`readLedger`).
+ */
+import { TRAILERS } from './trailers.js';
+import { classifyVersion, COMMIT_SHA_PATTERN, DIGEST_PATTERN } from './versions.js';
+
+/** The trailer keys the ledger reads, beyond the promotion ones in TRAILERS. */
+export const LEDGER_TRAILERS = {
+  ...TRAILERS,
+  verification: 'Sd-Verification',
+  rollback: 'Sd-Rollback',
+  rollbackOf: 'Sd-Rollback-Of',
+  reason: 'Sd-Reason',
+  approvedBy: 'Sd-Approved-By',
+  approval: 'Sd-Approval',
+  override: 'Sd-Override',
+  overrideReason: 'Sd-Override-Reason',
+} as const;
+
+export const VERIFICATION_RESULTS = ['healthy', 'unhealthy', 'inconclusive'] as const;
+export type VerificationResult = (typeof VERIFICATION_RESULTS)[number];
+
+/** One commit as read from git (see gitops `readLedger`). */
+export interface LedgerCommit {
+  sha: string;
+  subject: string;
+  authorName?: string;
+  authorEmail?: string;
+  /** When the commit landed on the branch (committer date, ISO 8601). */
+  date: string;
+  /** The trailer block, `Key: value` lines (git's `%(trailers:unfold)` output). */
+  trailers: string;
+}
+
+interface EventBase {
+  sha: string;
+  subject: string;
+  /** ISO 8601, from the commit. */
+  date: string;
+  /** Sd-Actor, else the commit author's name. */
+  actor?: string;
+  runUrl?: string;
+  service: string;
+  environment: string;
+  version: string;
+  digest: string;
+}
+
+export interface ApprovalEvidence {
+  approvedBy: string[];
+  /** The approval request (issue URL) or other reference. */
+  approval?: string;
+}
+
+export interface OverrideEvidence {
+  /** The rules overridden, e.g. ["min-soak"]. */
+  rules: string[];
+  reason: string;
+}
+
+export interface PromotionEvent extends EventBase {
+  kind: 'promotion';
+  previousVersion?: string;
+  image?: string;
+  sourceCommit?: string;
+  fromEnvironment?: string;
+  approval?: ApprovalEvidence;
+  override?: OverrideEvidence;
+}
+
+export interface VerificationEvent extends EventBase {
+  kind: 'verification';
+  result: VerificationResult;
+}
+
+export interface RollbackEvent extends EventBase {
+  kind: 'rollback';
+  /** The version that was running and was rolled back (Sd-Previous-Version). */
+  previousVersion: string;
+  /** The version found bad (Sd-Rollback-Of); normally equal to previousVersion. */
+  rollbackOf: string;
+  reason: string;
+  image?: string;
+  sourceCommit?: string;
+  approval?: ApprovalEvidence;
+  override?: OverrideEvidence;
+}
+
+export interface MalformedEvent {
+  kind: 'malformed';
+  sha: string;
+  subject: string;
+  date: string;
+  /** What the record claims, when readable (for filtering by service). */
+  service?: string;
+  problems: string[];
+}
+
+export type LedgerEvent = PromotionEvent | VerificationEvent | RollbackEvent | MalformedEvent;
+/** An event that put a version in place. */
+export type PlacementEvent = PromotionEvent | RollbackEvent;
+
+export interface Ledger {
+  environment: string;
+  /** Newest first, as `git log` lists them; only events of `service` when one was given. */
+  events: LedgerEvent[];
+  /** The malformed records among them, for a warning. */
+  malformed: MalformedEvent[];
+}
+
+const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+const RUN_URL = /^https?:\/\/[^\s]+$/;
+const OVERRIDE_RULE = /^[a-z][a-z0-9-]{0,40}$/;
+const ACTOR = /^[^\u0000-\u001f\u007f]{1,200}$/;
+
+/** `Key: value` lines → lowercase key → values (in order). Continuation lines are joined. */
+export function parseTrailerBlock(block: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let lastKey: string | undefined;
+  for (const line of block.replace(/\r\n/g, '\n').split('\n')) {
+    if (line.trim() === '') continue;
+    const m = /^([A-Za-z0-9-]+):\s?(.*)$/.exec(line);
+    if (m) {
+      lastKey = m[1]!.toLowerCase();
+      const values = out.get(lastKey) ?? [];
+      values.push(m[2]!.trim());
+      out.set(lastKey, values);
+    } else if (lastKey && /^\s/.test(line)) {
+      const values = out.get(lastKey)!;
+      values[values.length - 1] = `${values[values.length - 1]} ${line.trim()}`.trim();
+    }
+  }
+  return out;
+}
+
+class RecordReader {
+  readonly problems: string[] = [];
+  constructor(private readonly trailers: Map<string, string[]>) {}
+
+  /** The one value of a key; two different values are a problem (a forged or broken record). */
+  get(key: string): string | undefined {
+    const values = this.trailers.get(key.toLowerCase());
+    if (!values || values.length === 0) return undefined;
+    if (new Set(values).size > 1) {
+      this.problems.push(
+        `${key} has ${values.length} different values (${values.map((v) => JSON.stringify(v)).join(', ')})`,
+      );
+      return undefined;
+    }
+    return values[0];
+  }
+
+  require(key: string, check: (v: string) => boolean, expected: string): string | undefined {
+    const value = this.get(key);
+    if (value === undefined) {
+      if (!this.problems.some((p) => p.startsWith(`${key} `))) this.problems.push(`${key} is missing`);
+      return undefined;
+    }
+    if (!check(value)) {
+      this.problems.push(`${key} ${JSON.stringify(value)} is not ${expected}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  optional(key: string, check: (v: string) => boolean, expected: string): string | undefined {
+    const value = this.get(key);
+    if (value === undefined) return undefined;
+    if (!check(value)) {
+      this.problems.push(`${key} ${JSON.stringify(value)} is not ${expected}`);
+      return undefined;
+    }
+    return value;
+  }
+}
+
+const isVersion = (v: string) => classifyVersion(v) !== undefined;
+const VERSION_EXPECTED = 'a version (semver like 1.2.3 or a build tag like sha-abc1234)';
+
+function hasLedgerTrailer(trailers: Map<string, string[]>): boolean {
+  for (const key of trailers.keys()) if (key.startsWith('sd-')) return true;
+  return false;
+}
+
+/**
+ * One commit → one event, or undefined when it carries no `Sd-` trailer at all. `environment` is
+ * the branch's environment: a record that names another one is malformed (copied or forged).
+ */
+export function parseLedgerCommit(commit: LedgerCommit, environment: string): LedgerEvent | undefined {
+  const trailers = parseTrailerBlock(commit.trailers);
+  if (!hasLedgerTrailer(trailers)) return undefined;
+  const r = new RecordReader(trailers);
+  const T = LEDGER_TRAILERS;
+  const service = r.require(T.service, (v) => NAME.test(v), 'a service name');
+  const env = r.require(
+    T.environment,
+    (v) => v === environment,
+    `this branch's environment (${environment})`,
+  );
+  const version = r.require(T.version, isVersion, VERSION_EXPECTED);
+  const digest = r.require(T.digest, (v) => DIGEST_PATTERN.test(v), 'a digest like sha256:<64 hex>');
+  const runUrl = r.optional(T.runUrl, (v) => RUN_URL.test(v), 'an http(s) URL');
+  const actor = r.optional(T.actor, (v) => ACTOR.test(v), 'a name') ?? commit.authorName;
+  const rollbackFlag = r.optional(T.rollback, (v) => v === 'true', '"true"');
+  const verification = r.optional(
+    T.verification,
+    (v) => (VERIFICATION_RESULTS as readonly string[]).includes(v),
+    VERIFICATION_RESULTS.join(', '),
+  ) as VerificationResult | undefined;
+  const isRollback = trailers.has(T.rollback.toLowerCase());
+  const isVerification = trailers.has(T.verification.toLowerCase());
+  if (isRollback && isVerification) r.problems.push(`${T.rollback} and ${T.verification} on one commit`);
+  if (date(commit.date) === undefined)
+    r.problems.push(`the commit date ${JSON.stringify(commit.date)} is not ISO 8601`);
+
+  // Trailers shared by placements (promotions and rollbacks).
+  let image: string | undefined;
+  let sourceCommit: string | undefined;
+  let approval: ApprovalEvidence | undefined;
+  let override: OverrideEvidence | undefined;
+  if (!isVerification) {
+    image = r.optional(T.image, (v) => /^[^\s@]+$/.test(v), 'an image repository');
+    sourceCommit = r.optional(
+      T.sourceCommit,
+      (v) => COMMIT_SHA_PATTERN.test(v),
+      'a full 40-character commit SHA',
+    );
+    const approvers = trailers.get(T.approvedBy.toLowerCase());
+    const approvalRef = r.optional(
+      T.approval,
+      (v) => RUN_URL.test(v) || /^#?\d+$/.test(v),
+      'an approval URL or issue number',
+    );
+    if (approvers || approvalRef) {
+      const names = (approvers ?? [])
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter(Boolean);
+      const bad = names.filter((n) => !/^[A-Za-z0-9][A-Za-z0-9/_.-]*$/.test(n));
+      if (bad.length > 0)
+        r.problems.push(
+          `${T.approvedBy} names ${bad.map((b) => JSON.stringify(b)).join(', ')}, not GitHub logins`,
+        );
+      if (names.length === 0) r.problems.push(`${T.approval} without ${T.approvedBy}`);
+      approval = { approvedBy: names, ...(approvalRef ? { approval: approvalRef } : {}) };
+    }
+    const overrideRules = r.get(T.override);
+    const overrideReason = r.get(T.overrideReason);
+    if (overrideRules !== undefined || overrideReason !== undefined) {
+      const rules = (overrideRules ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
+      if (rules.length === 0 || !rules.every((rule) => OVERRIDE_RULE.test(rule)))
+        r.problems.push(
+          `${T.override} ${JSON.stringify(overrideRules ?? '')} does not name rules like min-soak`,
+        );
+      if (!overrideReason) r.problems.push(`${T.override} without ${T.overrideReason}`);
+      override = { rules, reason: overrideReason ?? '' };
+    }
+  }
+
+  const base = { sha: commit.sha, subject: commit.subject, date: commit.date };
+  if (r.problems.length > 0 || !service || !env || !version || !digest)
+    return { kind: 'malformed', ...base, ...(service ? { service } : {}), problems: r.problems };
+  const common: EventBase = {
+    ...base,
+    service,
+    environment: env,
+    version,
+    digest,
+    ...(actor ? { actor } : {}),
+    ...(runUrl ? { runUrl } : {}),
+  };
+  const placement = {
+    ...(image ? { image } : {}),
+    ...(sourceCommit ? { sourceCommit } : {}),
+    ...(approval ? { approval } : {}),
+    ...(override ? { override } : {}),
+  };
+
+  if (isVerification) return { kind: 'verification', ...common, result: verification! };
+  if (isRollback && rollbackFlag === 'true') {
+    const previousVersion = r.require(T.previousVersion, isVersion, VERSION_EXPECTED);
+    const rollbackOf = r.require(T.rollbackOf, isVersion, VERSION_EXPECTED);
+    const reason = r.require(T.reason, (v) => v.length > 0, 'a reason');
+    if (!previousVersion || !rollbackOf || !reason || r.problems.length > 0)
+      return { kind: 'malformed', ...base, service, problems: r.problems };
+    return { kind: 'rollback', ...common, ...placement, previousVersion, rollbackOf, reason };
+  }
+  const previousVersion = r.optional(
+    T.previousVersion,
+    (v) => isVersion(v) || v === 'none',
+    VERSION_EXPECTED,
+  );
+  const fromEnvironment = r.optional(T.fromEnvironment, (v) => NAME.test(v), 'an environment name');
+  if (r.problems.length > 0) return { kind: 'malformed', ...base, service, problems: r.problems };
+  return {
+    kind: 'promotion',
+    ...common,
+    ...placement,
+    ...(previousVersion && previousVersion !== 'none' ? { previousVersion } : {}),
+    ...(fromEnvironment ? { fromEnvironment } : {}),
+  };
+}
+
+function date(text: string): number | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** The time of an event in milliseconds (NaN when its date is unreadable). */
+export function eventTime(event: Pick<LedgerEvent, 'date'>): number {
+  return date(event.date) ?? NaN;
+}
+
+/**
+ * Commits of an environment branch (newest first, as `git log` lists them) → its ledger, for one
+ * service when `service` is given.
+ */
+export function parseLedger(commits: readonly LedgerCommit[], environment: string, service?: string): Ledger {
+  const events: LedgerEvent[] = [];
+  for (const commit of commits) {
+    const event = parseLedgerCommit(commit, environment);
+    if (!event) continue;
+    if (service !== undefined && event.service !== service) continue;
+    events.push(event);
+  }
+  return {
+    environment,
+    events,
+    malformed: events.filter((e): e is MalformedEvent => e.kind === 'malformed'),
+  };
+}
+
+/** The newest event that put this version (and digest, when given) in place. */
+export function lastPlacement(ledger: Ledger, version: string, digest?: string): PlacementEvent | undefined {
+  for (const event of ledger.events)
+    if (
+      (event.kind === 'promotion' || event.kind === 'rollback') &&
+      event.version === version &&
+      (digest === undefined || event.digest === digest)
+    )
+      return event;
+  return undefined;
+}
+
+/** The newest verdict recorded for exactly this version and digest. */
+export function lastVerification(
+  ledger: Ledger,
+  version: string,
+  digest: string,
+): VerificationEvent | undefined {
+  for (const event of ledger.events)
+    if (event.kind === 'verification' && event.version === version && event.digest === digest) return event;
+  return undefined;
+}
