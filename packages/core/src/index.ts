@@ -13,3 +13,5 @@ export * from './deploy-files.js';
 export * from './manifest.js';
 export * from './backoff.js';
 export * from './ledger.js';
+export * from './quarantine.js';
+export * from './rollback.js';
