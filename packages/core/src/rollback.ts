@@ -174,7 +174,18 @@ export function planRollback(req: RollbackRequest): RollbackDecision {
     };
   }
 
-  // Earlier versions, newest first: placements older than the one that put the bad version in place.
+  // Earlier versions, newest first: placements older than the one that put the bad version in
+  // place. One pass builds the newest placement and verdict of each version, so this stays linear.
+  const newestPlacement = new Map<string, PlacementEvent>();
+  const newestVerdict = new Map<string, VerificationEvent>();
+  for (const event of ledger.events) {
+    if (event.kind === 'promotion' || event.kind === 'rollback') {
+      if (!newestPlacement.has(event.version)) newestPlacement.set(event.version, event);
+    } else if (event.kind === 'verification') {
+      const key = `${event.version}@${event.digest}`;
+      if (!newestVerdict.has(key)) newestVerdict.set(key, event);
+    }
+  }
   const skipped: { version: string; why: string }[] = [];
   const seen = new Set<string>([bad.version]);
   let unverified: { event: PlacementEvent; verification?: VerificationEvent } | undefined;
@@ -184,7 +195,7 @@ export function planRollback(req: RollbackRequest): RollbackDecision {
     if (seen.has(event.version)) continue;
     seen.add(event.version);
     // The version as it last ran here (the newest placement of it), not this older event.
-    const last = lastPlacement(ledger, event.version)!;
+    const last = newestPlacement.get(event.version)!;
     if (last.digest === bad.digest) {
       skipped.push({ version: last.version, why: `same digest as ${bad.version}` });
       continue;
@@ -194,7 +205,7 @@ export function planRollback(req: RollbackRequest): RollbackDecision {
       skipped.push({ version: last.version, why: `quarantined at ${q.at}: ${q.reason}` });
       continue;
     }
-    const verification = lastVerification(ledger, last.version, last.digest);
+    const verification = newestVerdict.get(`${last.version}@${last.digest}`);
     if (verification?.result === 'healthy')
       return { kind: 'rollback', from: bad, to: toTarget(last, 'verified', verification), skipped };
     if (verification?.result === 'unhealthy') {
