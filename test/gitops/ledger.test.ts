@@ -1,9 +1,9 @@
 /** The ledger reader against real git: one `git log` per read, git's own trailer parsing, full history from a scratch repo. */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
-import { planRollback, promotionMessage, rollbackMessage } from '@sd-actions/core';
+import { parseConfig, planRollback, promotionMessage, rollbackMessage } from '@sd-actions/core';
 import { Git, ScratchRepo } from '@sd-actions/git';
-import { fetchLedgerBranch, readLedger, readLedgerCommits } from '@sd-actions/gitops';
+import { fetchLedgerBranch, readLedger, readLedgerCommits, updateManifest } from '@sd-actions/gitops';
 import { commit, git, originAndClone, removeDir, tempDir } from '@sd-actions/testkit';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -172,6 +172,66 @@ describe('fetchLedgerBranch', () => {
       expect(await fetchLedgerBranch(repo, 'gitops/none')).toBeUndefined();
     } finally {
       await repo.dispose();
+    }
+  });
+});
+
+describe('records written by the real promotion writer', () => {
+  test('updateManifest commits read back as valid promotions', async () => {
+    const dir = tempDir('ledger-writer-');
+    const { origin: o } = originAndClone(dir);
+    const config = await parseConfig(`
+services: { blue: { path: projects/blue } }
+environments:
+  staging: { branch: gitops/staging-releases, tags: ["{version}"] }
+  production: { from: staging, branch: gitops/production-releases, tags: ["{version}", prd] }
+`);
+    const repo = await ScratchRepo.open({ url: o });
+    try {
+      for (const [version, c] of [
+        ['1.6.0', 'f'],
+        ['1.6.1', 'a'],
+      ] as const)
+        await updateManifest({
+          repo,
+          config,
+          service: config.services.get('blue')!,
+          environment: config.environments.get('production')!,
+          promotion: {
+            version,
+            image: '/tmp/with space/layout/blue',
+            digest: D(c),
+            commit: SRC(c),
+            promotedAt: '2026-01-20T10:00:00Z',
+            promotedBy: 'alice',
+          },
+          fromEnvironment: 'staging',
+          runUrl: 'https://github.com/acme/app/actions/runs/5',
+        });
+      const tip = await fetchLedgerBranch(repo, 'gitops/production-releases');
+      const ledger = await readLedger(repo.git, tip!, 'production', { service: 'blue' });
+      expect(ledger.malformed).toEqual([]);
+      expect(ledger.events).toEqual([
+        expect.objectContaining({
+          kind: 'promotion',
+          version: '1.6.1',
+          previousVersion: '1.6.0',
+          digest: D('a'),
+          sourceCommit: SRC('a'),
+          image: '/tmp/with space/layout/blue',
+          fromEnvironment: 'staging',
+          actor: 'alice',
+        }),
+        expect.objectContaining({
+          kind: 'promotion',
+          version: '1.6.0',
+          digest: D('f'),
+          runUrl: 'https://github.com/acme/app/actions/runs/5',
+        }),
+      ]);
+    } finally {
+      await repo.dispose();
+      removeDir(dir);
     }
   });
 });

@@ -232,7 +232,7 @@ export function parseLedgerCommit(commit: LedgerCommit, environment: string): Le
   let approval: ApprovalEvidence | undefined;
   let override: OverrideEvidence | undefined;
   if (!isVerification) {
-    image = r.optional(T.image, (v) => /^[^\s@]+$/.test(v), 'an image repository');
+    image = r.optional(T.image, (v) => /^[^\u0000-\u001f\u007f@]+$/.test(v), 'an image repository');
     sourceCommit = r.optional(
       T.sourceCommit,
       (v) => COMMIT_SHA_PATTERN.test(v),
