@@ -369,3 +369,92 @@ export function lastVerification(
     if (event.kind === 'verification' && event.version === version && event.digest === digest) return event;
   return undefined;
 }
+
+/** How the status matrix marks a running version: its newest verdict, or none. */
+export type VerificationMark = VerificationResult | 'unverified';
+
+export function verificationMark(ledger: Ledger, version: string, digest: string): VerificationMark {
+  return lastVerification(ledger, version, digest)?.result ?? 'unverified';
+}
+
+/** One line of `status --history`: what happened, to what, who and when (JSON-friendly). */
+export interface HistoryRow {
+  date: string;
+  kind: 'promotion' | 'verification' | 'rollback' | 'approval' | 'override' | 'malformed';
+  service?: string;
+  version?: string;
+  digest?: string;
+  actor?: string;
+  detail: string;
+  commit: string;
+  runUrl?: string;
+}
+
+/**
+ * The ledger as history rows, newest first. Approval evidence and overrides get rows of their own
+ * right after the event they allowed, so a reader sees who approved and what was overridden.
+ */
+export function ledgerHistory(ledger: Ledger): HistoryRow[] {
+  const rows: HistoryRow[] = [];
+  for (const e of ledger.events) {
+    if (e.kind === 'malformed') {
+      rows.push({
+        date: e.date,
+        kind: 'malformed',
+        ...(e.service ? { service: e.service } : {}),
+        detail: `not trusted: ${e.problems.join('; ')}`,
+        commit: e.sha,
+      });
+      continue;
+    }
+    const base = {
+      date: e.date,
+      service: e.service,
+      version: e.version,
+      digest: e.digest,
+      ...(e.actor ? { actor: e.actor } : {}),
+      commit: e.sha,
+      ...(e.runUrl ? { runUrl: e.runUrl } : {}),
+    };
+    if (e.kind === 'verification') {
+      rows.push({ ...base, kind: 'verification', detail: `${e.version} verified ${e.result}` });
+      continue;
+    }
+    const detail =
+      e.kind === 'rollback'
+        ? `rolled back from ${e.previousVersion} to ${e.version}: ${e.reason}`
+        : `promoted ${e.version}${e.fromEnvironment ? ` from ${e.fromEnvironment}` : ''}${e.previousVersion ? ` (was ${e.previousVersion})` : ''}`;
+    rows.push({ ...base, kind: e.kind, detail });
+    if (e.approval)
+      rows.push({
+        ...base,
+        kind: 'approval',
+        detail: `approved by ${e.approval.approvedBy.join(', ')}${e.approval.approval ? ` (${e.approval.approval})` : ''}`,
+      });
+    if (e.override)
+      rows.push({
+        ...base,
+        kind: 'override',
+        detail: `overrode ${e.override.rules.join(', ')}: ${e.override.reason}`,
+      });
+  }
+  return rows;
+}
+
+/** The history as aligned plain text for a terminal. */
+export function renderHistoryText(rows: readonly HistoryRow[]): string {
+  if (rows.length === 0) return 'No ledger records.\n';
+  const cells = rows.map((r) => [
+    r.date,
+    r.kind,
+    r.service ?? '?',
+    r.actor ?? '',
+    r.commit.slice(0, 12),
+    r.detail,
+  ]);
+  const widths = [0, 1, 2, 3, 4].map((c) => Math.max(...cells.map((row) => row[c]!.length)));
+  return (
+    cells.map((row) => row.map((cell, c) => (c < 5 ? cell.padEnd(widths[c]!) : cell)).join('  ')).join('\n') +
+    '\n'
+  );
+}

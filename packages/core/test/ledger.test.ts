@@ -1,10 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import {
   lastPlacement,
+  ledgerHistory,
   lastVerification,
   parseLedger,
   parseLedgerCommit,
   parseTrailerBlock,
+  renderHistoryText,
+  verificationMark,
 } from '../src/index.js';
 import { D, ENV, SRC, promotion, raw, rollback, verification } from './ledger-fixtures.js';
 
@@ -170,5 +173,39 @@ describe('parseLedger', () => {
     expect(lastPlacement(ledger, '1.6.1', D('b'))).toBeUndefined();
     expect(lastVerification(ledger, '1.6.1', D('a'))?.result).toBe('unhealthy');
     expect(lastVerification(ledger, '1.6.1', D('c'))).toBeUndefined();
+  });
+});
+
+describe('history and marks', () => {
+  test('status --history rows: promotions, approvals, overrides, verifications, rollbacks, malformed', () => {
+    const p = promotion('1.7.0', D('b'), '2026-01-22T10:00:00Z', { previousVersion: '1.6.1' });
+    p.trailers +=
+      '\nSd-Approved-By: alice, bob\nSd-Approval: https://github.com/acme/app/issues/7\nSd-Override: min-soak\nSd-Override-Reason: INC-12';
+    const ledger = parseLedger(
+      [
+        rollback({ version: '1.6.1', previousVersion: '1.7.0', digest: D('a') }, '2026-01-22T11:00:00Z'),
+        verification('1.7.0', D('b'), 'unhealthy', '2026-01-22T10:30:00Z'),
+        p,
+        raw(GOOD().replace(D('a'), 'sha256:x'), '2026-01-21T00:00:00Z'),
+      ],
+      ENV,
+      'blue',
+    );
+    const rows = ledgerHistory(ledger);
+    expect(rows.map((r) => `${r.kind}: ${r.detail}`)).toEqual([
+      'rollback: rolled back from 1.7.0 to 1.6.1: verify-deployment: unhealthy',
+      'verification: 1.7.0 verified unhealthy',
+      'promotion: promoted 1.7.0 from staging (was 1.6.1)',
+      'approval: approved by alice, bob (https://github.com/acme/app/issues/7)',
+      'override: overrode min-soak: INC-12',
+      'malformed: not trusted: Sd-Digest "sha256:x" is not a digest like sha256:<64 hex>',
+    ]);
+    expect(rows[0]).toMatchObject({ date: '2026-01-22T11:00:00Z', service: 'blue', actor: 'github-actions' });
+    expect(renderHistoryText(rows).split('\n')[0]).toMatch(
+      /^2026-01-22T11:00:00Z {2}rollback {6}blue {2}github-actions {2}[0-9a-f]{12} {2}rolled back from/,
+    );
+    expect(renderHistoryText([])).toBe('No ledger records.\n');
+    expect(verificationMark(ledger, '1.7.0', D('b'))).toBe('unhealthy');
+    expect(verificationMark(ledger, '1.6.1', D('a'))).toBe('unverified');
   });
 });
