@@ -1,9 +1,22 @@
 /** The ledger reader against real git: one `git log` per read, git's own trailer parsing, full history from a scratch repo. */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
-import { parseConfig, planRollback, promotionMessage, rollbackMessage } from '@sd-actions/core';
+import {
+  addQuarantine,
+  checkQuarantine,
+  parseConfig,
+  planRollback,
+  promotionMessage,
+  rollbackMessage,
+} from '@sd-actions/core';
 import { Git, ScratchRepo } from '@sd-actions/git';
-import { fetchLedgerBranch, readLedger, readLedgerCommits, updateManifest } from '@sd-actions/gitops';
+import {
+  fetchLedgerBranch,
+  readLedger,
+  readLedgerCommits,
+  readQuarantine,
+  updateManifest,
+} from '@sd-actions/gitops';
 import { commit, git, originAndClone, removeDir, tempDir } from '@sd-actions/testkit';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -211,6 +224,37 @@ environments:
       const tip = await fetchLedgerBranch(repo, 'gitops/production-releases');
       const ledger = await readLedger(repo.git, tip!, 'production', { service: 'blue' });
       expect(ledger.malformed).toEqual([]);
+      // A quarantine recorded on the branch (as the rollback commit will) is read back for promote's rule.
+      const production = config.environments.get('production')!;
+      expect(await readQuarantine(repo, config, production)).toEqual([]);
+      const path = 'release-manifests/production.yaml';
+      const text = (await repo.readFile(tip!, path))!;
+      const entry = {
+        service: 'blue',
+        version: '1.6.1',
+        digest: D('a'),
+        at: '2026-01-21T10:00:00Z',
+        reason: 'unhealthy',
+        by: 'alice',
+      };
+      const next = await repo.commitFiles(
+        tip,
+        { [path]: addQuarantine(text, path, entry).text },
+        'quarantine(blue): 1.6.1 in production',
+      );
+      expect(await repo.push(next!, 'gitops/production-releases')).toEqual({ ok: true });
+      const quarantine = await readQuarantine(repo, config, production);
+      expect(quarantine).toEqual([entry]);
+      expect(
+        checkQuarantine({
+          service: 'blue',
+          environment: 'production',
+          digest: D('a'),
+          quarantine,
+          allowQuarantined: false,
+        }).refusal?.rule,
+      ).toBe('quarantine');
+      expect(await readQuarantine(repo, config, config.environments.get('staging')!)).toEqual([]);
       expect(ledger.events).toEqual([
         expect.objectContaining({
           kind: 'promotion',

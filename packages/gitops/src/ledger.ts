@@ -6,8 +6,19 @@
  * only, not our parsing. The events themselves are modelled, and validated, by
  * `parseLedger` in @sd-actions/core.
  */
-import { LEDGER_TRAILERS, parseLedger, UserError, type Ledger, type LedgerCommit } from '@sd-actions/core';
+import {
+  LEDGER_TRAILERS,
+  parseLedger,
+  parseQuarantine,
+  UserError,
+  type Config,
+  type EnvironmentConfig,
+  type Ledger,
+  type LedgerCommit,
+  type QuarantineEntry,
+} from '@sd-actions/core';
 import { GitError, type Git, type ScratchRepo } from '@sd-actions/git';
+import { manifestPathOf } from './manifest-update.js';
 
 const FIELDS = [
   '%H',
@@ -120,4 +131,20 @@ export async function fetchLedgerBranch(repo: ScratchRepo, branch: string): Prom
     throw new GitError(args, result.code, result.stderr);
   }
   return repo.git.run(['rev-parse', '--verify', '--end-of-options', `${tracking}^{commit}`]);
+}
+
+/**
+ * The quarantine recorded in an environment's manifest (empty when the branch, the file or the
+ * section does not exist): what promote's `[quarantine]` rule and the status matrix read.
+ */
+export async function readQuarantine(
+  repo: ScratchRepo,
+  config: Config,
+  env: EnvironmentConfig,
+): Promise<QuarantineEntry[]> {
+  const tip = await repo.fetchBranch(env.branch);
+  if (!tip) return [];
+  const path = manifestPathOf(config, env.name);
+  const text = await repo.readFile(tip, path);
+  return text === undefined ? [] : parseQuarantine(text, `${env.branch}:${path}`);
 }
