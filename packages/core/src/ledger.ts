@@ -160,6 +160,11 @@ class RecordReader {
       );
       return undefined;
     }
+    // Control characters could forge log lines or workflow commands when the value is shown.
+    if (/[\u0000-\u001f\u007f]/.test(values[0]!)) {
+      this.problems.push(`${key} ${JSON.stringify(values[0])} contains control characters`);
+      return undefined;
+    }
     return values[0];
   }
 
@@ -213,7 +218,9 @@ export function parseLedgerCommit(commit: LedgerCommit, environment: string): Le
   const version = r.require(T.version, isVersion, VERSION_EXPECTED);
   const digest = r.require(T.digest, (v) => DIGEST_PATTERN.test(v), 'a digest like sha256:<64 hex>');
   const runUrl = r.optional(T.runUrl, (v) => RUN_URL.test(v), 'an http(s) URL');
-  const actor = r.optional(T.actor, (v) => ACTOR.test(v), 'a name') ?? commit.authorName;
+  const actor =
+    r.optional(T.actor, (v) => ACTOR.test(v), 'a name') ??
+    (commit.authorName && ACTOR.test(commit.authorName) ? commit.authorName : undefined);
   const rollbackFlag = r.optional(T.rollback, (v) => v === 'true', '"true"');
   const verification = r.optional(
     T.verification,

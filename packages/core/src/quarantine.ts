@@ -44,6 +44,7 @@ export interface QuarantineEntry {
 }
 
 const FIELDS = ['digest', 'at', 'reason', 'by', 'runUrl'] as const;
+const ONE_LINE = /^[^\u0000-\u001f\u007f]+$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 function fail(file: string, path: string, value: unknown, expected: string): never {
@@ -99,11 +100,13 @@ function readEntries(editor: YamlEditor): QuarantineEntry[] {
       if (!at || !ISO.test(at) || Number.isNaN(Date.parse(at)))
         fail(file, `${path}.at`, e.at, 'is not a time like 2026-01-20T10:00:00Z');
       const reason = asText(e.reason);
-      if (!reason) fail(file, `${path}.reason`, e.reason, 'is not a reason (text)');
+      if (!reason || !ONE_LINE.test(reason))
+        fail(file, `${path}.reason`, e.reason, 'is not a reason on one line');
       const by = asText(e.by);
-      if (!by) fail(file, `${path}.by`, e.by, 'is not a name (who quarantined it)');
+      if (!by || !ONE_LINE.test(by))
+        fail(file, `${path}.by`, e.by, 'is not a name on one line (who quarantined it)');
       const runUrl = asText(e.runUrl);
-      if (e.runUrl !== undefined && e.runUrl !== null && !runUrl)
+      if (e.runUrl !== undefined && e.runUrl !== null && !(runUrl && /^https?:\/\/\S+$/.test(runUrl)))
         fail(file, `${path}.runUrl`, e.runUrl, 'is not a URL');
       out.push({ service, version, digest, at, reason, by, ...(runUrl ? { runUrl } : {}) });
     }
@@ -147,6 +150,8 @@ export function addQuarantine(
     if (v !== undefined && v !== '') value[field] = v;
   }
   const changed = editor.setIn([QUARANTINE_KEY, entry.service, entry.version], value);
+  // What was written must read back: the same strict checks as any hand edit (one-line reason, time, …).
+  readEntries(new YamlEditor(editor.text, file));
   return { text: editor.text, changed };
 }
 

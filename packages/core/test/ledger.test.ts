@@ -115,6 +115,11 @@ describe('ledger events', () => {
     ],
     ['approvers that are not logins', GOOD('Sd-Approved-By: alice, $(rm -rf)\n'), /not GitHub logins/],
     [
+      'a control character in a value',
+      GOOD('Sd-Run-Url: https://x.example/\u001b[31m\n'),
+      /Sd-Run-Url "https:\/\/x\.example\/\\u001b\[31m" contains control characters/,
+    ],
+    [
       'both a rollback and a verification',
       GOOD('Sd-Rollback: true\nSd-Verification: healthy\n'),
       /on one commit/,

@@ -76,6 +76,13 @@ describe('quarantine section', () => {
     );
   });
 
+  test('what is written must read back: a reason on several lines is refused', () => {
+    expect(() => addQuarantine(MANIFEST, FILE, { ...ENTRY, reason: 'bad\n::error::forged' })).toThrow(
+      /quarantine\.blue\.1\.7\.0\.reason: "bad\\n::error::forged" is not a reason on one line/,
+    );
+    expect(() => addQuarantine(MANIFEST, FILE, { ...ENTRY, at: 'now' })).toThrow(/\.at: "now" is not a time/);
+  });
+
   test('readable with yq', () => {
     const text = addQuarantine(MANIFEST, FILE, ENTRY).text;
     let yq: string;
