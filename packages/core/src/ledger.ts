@@ -122,6 +122,7 @@ export interface Ledger {
 }
 
 const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+const TRAILER_KEY = /^[A-Za-z0-9-]+$/;
 const RUN_URL = /^https?:\/\/[^\s]+$/;
 const OVERRIDE_RULE = /^[a-z][a-z0-9-]{0,40}$/;
 const ACTOR = /^[^\u0000-\u001f\u007f]{1,200}$/;
@@ -130,15 +131,17 @@ const ACTOR = /^[^\u0000-\u001f\u007f]{1,200}$/;
 export function parseTrailerBlock(block: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   let lastKey: string | undefined;
-  for (const line of block.replace(/\r\n/g, '\n').split('\n')) {
+  for (const raw of block.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '') continue;
-    const m = /^([A-Za-z0-9-]+):\s?(.*)$/.exec(line);
-    if (m) {
-      lastKey = m[1]!.toLowerCase();
-      const values = out.get(lastKey) ?? [];
-      values.push(m[2]!.trim());
-      out.set(lastKey, values);
-    } else if (lastKey && /^\s/.test(line)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && TRAILER_KEY.test(line.slice(0, colon))) {
+      lastKey = line.slice(0, colon).toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      const values = out.get(lastKey);
+      if (values) values.push(value);
+      else out.set(lastKey, [value]);
+    } else if (lastKey && (line.startsWith(' ') || line.startsWith('\t'))) {
       const values = out.get(lastKey)!;
       values[values.length - 1] = `${values[values.length - 1]} ${line.trim()}`.trim();
     }
@@ -154,7 +157,7 @@ class RecordReader {
   get(key: string): string | undefined {
     const values = this.trailers.get(key.toLowerCase());
     if (!values || values.length === 0) return undefined;
-    if (new Set(values).size > 1) {
+    if (values.length > 1 && new Set(values).size > 1) {
       this.problems.push(
         `${key} has ${values.length} different values (${values.map((v) => JSON.stringify(v)).join(', ')})`,
       );
@@ -280,33 +283,47 @@ export function parseLedgerCommit(commit: LedgerCommit, environment: string): Le
     }
   }
 
-  const base = { sha: commit.sha, subject: commit.subject, date: commit.date };
-  if (r.problems.length > 0 || !service || !env || !version || !digest)
-    return { kind: 'malformed', ...base, ...(service ? { service } : {}), problems: r.problems };
+  const malformed = (): MalformedEvent => {
+    const m: MalformedEvent = {
+      kind: 'malformed',
+      sha: commit.sha,
+      subject: commit.subject,
+      date: commit.date,
+      problems: r.problems,
+    };
+    if (service) m.service = service;
+    return m;
+  };
+  if (r.problems.length > 0 || !service || !env || !version || !digest) return malformed();
+  // Plain assignments, no conditional spreads: this runs once per commit of a long history.
   const common: EventBase = {
-    ...base,
+    sha: commit.sha,
+    subject: commit.subject,
+    date: commit.date,
     service,
     environment: env,
     version,
     digest,
-    ...(actor ? { actor } : {}),
-    ...(runUrl ? { runUrl } : {}),
   };
-  const placement = {
-    ...(image ? { image } : {}),
-    ...(sourceCommit ? { sourceCommit } : {}),
-    ...(approval ? { approval } : {}),
-    ...(override ? { override } : {}),
-  };
-
-  if (isVerification) return { kind: 'verification', ...common, result: verification! };
+  if (actor) common.actor = actor;
+  if (runUrl) common.runUrl = runUrl;
+  if (isVerification) return Object.assign(common, { kind: 'verification' as const, result: verification! });
+  const placement: Pick<PromotionEvent, 'image' | 'sourceCommit' | 'approval' | 'override'> = {};
+  if (image) placement.image = image;
+  if (sourceCommit) placement.sourceCommit = sourceCommit;
+  if (approval) placement.approval = approval;
+  if (override) placement.override = override;
   if (isRollback && rollbackFlag === 'true') {
     const previousVersion = r.require(T.previousVersion, isVersion, VERSION_EXPECTED);
     const rollbackOf = r.require(T.rollbackOf, isVersion, VERSION_EXPECTED);
     const reason = r.require(T.reason, (v) => v.length > 0, 'a reason');
-    if (!previousVersion || !rollbackOf || !reason || r.problems.length > 0)
-      return { kind: 'malformed', ...base, service, problems: r.problems };
-    return { kind: 'rollback', ...common, ...placement, previousVersion, rollbackOf, reason };
+    if (!previousVersion || !rollbackOf || !reason || r.problems.length > 0) return malformed();
+    return Object.assign(common, placement, {
+      kind: 'rollback' as const,
+      previousVersion,
+      rollbackOf,
+      reason,
+    });
   }
   const previousVersion = r.optional(
     T.previousVersion,
@@ -314,14 +331,11 @@ export function parseLedgerCommit(commit: LedgerCommit, environment: string): Le
     VERSION_EXPECTED,
   );
   const fromEnvironment = r.optional(T.fromEnvironment, (v) => NAME.test(v), 'an environment name');
-  if (r.problems.length > 0) return { kind: 'malformed', ...base, service, problems: r.problems };
-  return {
-    kind: 'promotion',
-    ...common,
-    ...placement,
-    ...(previousVersion && previousVersion !== 'none' ? { previousVersion } : {}),
-    ...(fromEnvironment ? { fromEnvironment } : {}),
-  };
+  if (r.problems.length > 0) return malformed();
+  const promotion: PromotionEvent = Object.assign(common, placement, { kind: 'promotion' as const });
+  if (previousVersion && previousVersion !== 'none') promotion.previousVersion = previousVersion;
+  if (fromEnvironment) promotion.fromEnvironment = fromEnvironment;
+  return promotion;
 }
 
 function date(text: string): number | undefined {
