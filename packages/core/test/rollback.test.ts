@@ -142,6 +142,25 @@ describe('planRollback', () => {
     ],
     ['to-version: that version as it last ran here', { over: { toVersion: '1.6.2' } }, 'rollback', '1.6.2'],
     [
+      'target: an inconclusive verdict is not healthy; allow-unverified may take it',
+      {
+        history: [
+          ...HISTORY.slice(0, 2),
+          verification('1.6.2', D('e'), 'inconclusive', '2026-01-22T10:10:00Z'),
+          ...HISTORY.slice(2).filter((c) => !c.subject.includes('healthy')),
+        ],
+        over: { allowUnverified: true },
+      },
+      'rollback',
+      '1.6.2',
+    ],
+    [
+      'target: the running entry was edited by hand (no ledger record): every recorded version counts',
+      { current: { version: '1.8.0', digest: D('9') } },
+      'rollback',
+      '1.6.1',
+    ],
+    [
       'to-version-never-ran: refused',
       { over: { toVersion: '1.5.0' } },
       'refused:to-version-never-ran',
