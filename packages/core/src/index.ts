@@ -12,3 +12,6 @@ export * from './trailers.js';
 export * from './deploy-files.js';
 export * from './manifest.js';
 export * from './backoff.js';
+export * from './ledger.js';
+export * from './quarantine.js';
+export * from './rollback.js';
