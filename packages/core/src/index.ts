@@ -12,3 +12,7 @@ export * from './trailers.js';
 export * from './deploy-files.js';
 export * from './manifest.js';
 export * from './backoff.js';
+export * from './verify-condition.js';
+export * from './verify-config.js';
+export * from './verify-judge.js';
+export * from './verify-record.js';
