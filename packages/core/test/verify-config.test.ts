@@ -1,4 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
 import {
   combineVerify,
   evaluateCondition,
@@ -75,6 +79,17 @@ describe('verify config', () => {
       expect(plan.http[0]!.version?.path).toEqual(['version']);
       expect(plan.http[0]!.status).toEqual([200]);
     }
+  });
+
+  test('the JSON schema accepts the example and rejects what parseConfig rejects', () => {
+    const schema = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../schema/sd-actions.schema.json'), 'utf8'),
+    ) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    expect(validate(parse(ISSUE_CONFIG))).toBe(true);
+    const bad = ISSUE_CONFIG.replace('failureLimit: 0', 'failureLimit: -1');
+    expect(validate(parse(bad))).toBe(false);
+    expect(validate(parse(ISSUE_CONFIG.replace('status: 200', 'expect: 200')))).toBe(false);
   });
 
   test('defaults when nothing is configured', () => {
