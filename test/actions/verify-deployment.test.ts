@@ -195,6 +195,21 @@ describe('verify-deployment', () => {
     expect(git(origin, 'diff', '--stat', before, tip())).toBe('');
   });
 
+  test('two runs at once reaching the same verdict record it once', async () => {
+    health = () => ({ status: 200, body: UP });
+    const before = tip();
+    const checks = `count: 2\nhttp:\n  - url: ${base}/h\n    version: $.version\n`;
+    // Different run URLs make different commits: one must lose the push and find the other's record.
+    const runs = await Promise.all([
+      verify({ checks }, { GITHUB_RUN_ID: '2001' }),
+      verify({ checks }, { GITHUB_RUN_ID: '2002' }),
+    ]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
+    expect(runs.map((r) => r.outputs.commit === '').sort()).toEqual([false, true]);
+    expect(git(origin, 'rev-list', '--count', `${before}..${BRANCH}`)).toBe('1');
+    expect(message(BRANCH).split('\n')[0]).toBe('verify(blue): 1.6.1 healthy in production');
+  });
+
   test.each([
     [
       'a malformed condition in the checks input',

@@ -64,7 +64,10 @@ export function virtualClock(start = Date.parse('2026-01-20T10:00:00Z')): Verify
       fire();
       return {
         signal: entry.controller.signal,
-        dispose: () => timers.splice(timers.indexOf(entry), 1),
+        dispose: () => {
+          const i = timers.indexOf(entry);
+          if (i >= 0) timers.splice(i, 1);
+        },
       };
     },
     advance(ms) {
