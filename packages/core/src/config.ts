@@ -15,6 +15,7 @@ import { loadPlain } from './config-fast.js';
 import { UserError, show } from './errors.js';
 import { hasGlobChars, normaliseRepoPath } from './paths.js';
 import { placeholdersOf, type Placeholder } from './templates.js';
+import { readVerify, type VerifySpec } from './verify-config.js';
 
 export const DEFAULT_CONFIG_PATH = '.github/sd-actions.yml';
 export const REGISTRY_TYPES = ['oci-layout', 'oci', 'ecr'] as const;
@@ -36,6 +37,8 @@ export interface ServiceConfig {
   image: string;
   /** Paths or globs that also mark the service changed. */
   dependsOn: string[];
+  /** Deployment checks that add to the environment's (verify-config.ts). */
+  verify?: VerifySpec;
 }
 
 export type SoakPolicy = 'warn' | 'fail';
@@ -53,6 +56,8 @@ export interface EnvironmentConfig {
   minSoak?: string;
   soakPolicy: SoakPolicy;
   allowDowngrade: boolean;
+  /** Deployment checks (verify-config.ts). */
+  verify?: VerifySpec;
 }
 
 export interface GitConfig {
@@ -339,7 +344,7 @@ function readServices(r: Reader, value: unknown): Map<string, ServiceConfig> {
         ['services', name],
         `${show(name)} is not a valid service name; expected letters, digits, ".", "_" or "-" (at most 64)`,
       );
-    const entry = r.object(['services', name], raw[name] ?? {}, ['path', 'image', 'dependsOn']);
+    const entry = r.object(['services', name], raw[name] ?? {}, ['path', 'image', 'dependsOn', 'verify']);
     const path = r.repoPath(['services', name, 'path'], entry.path, false);
     const image = r.string(['services', name, 'image'], entry.image, name);
     if (!REPOSITORY.test(image))
@@ -359,7 +364,8 @@ function readServices(r: Reader, value: unknown): Map<string, ServiceConfig> {
     const dependsOn = r
       .stringList(['services', name, 'dependsOn'], entry.dependsOn)
       .map((p, i) => r.repoPath(['services', name, 'dependsOn', i], p, true));
-    services.set(name, { name, path, image, dependsOn });
+    const verify = readVerify(r, ['services', name, 'verify'], entry.verify);
+    services.set(name, { name, path, image, dependsOn, ...(verify ? { verify } : {}) });
   }
   return services;
 }
@@ -384,6 +390,7 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
       'minSoak',
       'soakPolicy',
       'allowDowngrade',
+      'verify',
     ]);
     const from = e.from === undefined || e.from === null ? undefined : r.string([...p, 'from'], e.from);
     const branch = r.string([...p, 'branch'], e.branch, `gitops/${name}`);
@@ -439,7 +446,11 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
     if (soakPolicy !== 'warn' && soakPolicy !== 'fail')
       r.fail([...p, 'soakPolicy'], soakPolicy, 'is not a soak policy; expected warn or fail');
     const allowDowngrade = r.boolean([...p, 'allowDowngrade'], e.allowDowngrade, false);
-    envs.set(name, { name, from, branch, tags, approvals, minSoak, minSoakMs, soakPolicy, allowDowngrade });
+    const verify = readVerify(r, [...p, 'verify'], e.verify);
+    envs.set(name, {
+      ...{ name, from, branch, tags, approvals, minSoak, minSoakMs, soakPolicy, allowDowngrade },
+      ...(verify ? { verify } : {}),
+    });
   }
   // The `from` links must name defined environments and must not loop.
   for (const env of envs.values()) {

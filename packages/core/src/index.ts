@@ -15,3 +15,7 @@ export * from './backoff.js';
 export * from './ledger.js';
 export * from './quarantine.js';
 export * from './rollback.js';
+export * from './verify-condition.js';
+export * from './verify-config.js';
+export * from './verify-judge.js';
+export * from './verify-record.js';

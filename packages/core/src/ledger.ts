@@ -16,6 +16,7 @@
  */
 import { TRAILERS } from './trailers.js';
 import { classifyVersion, COMMIT_SHA_PATTERN, DIGEST_PATTERN } from './versions.js';
+import { VERIFICATION_RESULTS, type VerificationResult } from './verify-judge.js';
 
 /** The trailer keys the ledger reads, beyond the promotion ones in TRAILERS. */
 export const LEDGER_TRAILERS = {
@@ -29,9 +30,6 @@ export const LEDGER_TRAILERS = {
   override: 'Sd-Override',
   overrideReason: 'Sd-Override-Reason',
 } as const;
-
-export const VERIFICATION_RESULTS = ['healthy', 'unhealthy', 'inconclusive'] as const;
-export type VerificationResult = (typeof VERIFICATION_RESULTS)[number];
 
 /** One commit as read from git (see gitops `readLedger`). */
 export interface LedgerCommit {

@@ -190,7 +190,7 @@ shared: ["libs/x (old)/shared"]
     [
       'a typo in a key',
       'services:\n  a: { path: a, dependson: [x] }\n',
-      '.github/sd-actions.yml: services.a.dependson: unknown key (did you mean "dependsOn"?); expected one of path, image, dependsOn',
+      '.github/sd-actions.yml: services.a.dependson: unknown key (did you mean "dependsOn"?); expected one of path, image, dependsOn, verify',
       2,
     ],
     [

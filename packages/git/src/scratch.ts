@@ -117,6 +117,7 @@ export class ScratchRepo {
     parent: string | undefined,
     files: Record<string, string>,
     message: string,
+    options: { allowEmpty?: boolean } = {},
   ): Promise<string | undefined> {
     const git = this.git.withEnv({
       GIT_INDEX_FILE: join(this.dir, 'sd-index'),
@@ -130,12 +131,43 @@ export class ScratchRepo {
       await git.run(['update-index', '--add', '--cacheinfo', `${mode},${blob},${path}`]);
     }
     const tree = await git.run(['write-tree']);
-    if (parent && tree === (await git.run(['rev-parse', '--end-of-options', `${parent}^{tree}`])))
+    if (
+      !options.allowEmpty &&
+      parent &&
+      tree === (await git.run(['rev-parse', '--end-of-options', `${parent}^{tree}`]))
+    )
       return undefined;
     const args = ['-c', 'commit.gpgSign=false', 'commit-tree', tree];
     if (parent) args.push('-p', parent);
     args.push('-F', '-');
     return git.run(args, message);
+  }
+
+  /**
+   * The messages of up to `max` commits of a branch, newest first, starting at `from` (a commit
+   * of that branch): deepens the shallow fetch as far as needed. For reading the ledger.
+   */
+  async commitMessages(branch: string, from: string, max = 200): Promise<{ sha: string; message: string }[]> {
+    await this.git.exec([
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      `--depth=${max}`,
+      '--end-of-options',
+      REMOTE,
+      `+refs/heads/${branch}:refs/remotes/${REMOTE}/${branch}`,
+    ]);
+    const out = await this.git.exec(['log', '--format=%H%x00%B%x1e', `-n${max}`, '--end-of-options', from]);
+    if (out.code !== 0) throw new GitError(['log', from], out.code, out.stderr);
+    return out.stdout
+      .toString('utf8')
+      .split('\x1e')
+      .map((record) => record.replace(/^\n/, ''))
+      .filter((record) => record.includes('\0'))
+      .map((record) => {
+        const [sha, message] = record.split('\0');
+        return { sha: sha!, message: message ?? '' };
+      });
   }
 
   /** The unified diff a commit introduces (against its parent, or everything for a root commit). */

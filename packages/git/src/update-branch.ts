@@ -27,7 +27,13 @@ export interface BranchState {
 }
 
 export type EditResult<T> =
-  | { files: Record<string, string>; message: string; value: T }
+  | {
+      files: Record<string, string>;
+      message: string;
+      value: T;
+      /** Commit even when the files change nothing (a ledger record). */
+      allowEmpty?: boolean;
+    }
   /** Nothing to change. */
   | { files?: undefined; value: T };
 
@@ -119,7 +125,9 @@ export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<
       attempts: attempt,
     };
     if (!result.files) return unchanged;
-    const commit = await repo.commitFiles(tip, result.files, result.message);
+    const commit = await repo.commitFiles(tip, result.files, result.message, {
+      allowEmpty: result.allowEmpty,
+    });
     if (!commit) return unchanged;
     // The diff is worked out once, for the commit that lands: a lost race costs no extra process.
     const done = async () => ({

@@ -2,3 +2,4 @@ export * from './remote.js';
 export * from './manifest-update.js';
 export * from './deployed.js';
 export * from './ledger.js';
+export * from './verification.js';

@@ -1,0 +1,171 @@
+import {
+  combineVerify,
+  instantiateHttpCheck,
+  oneLine,
+  parseChecksInput,
+  parseManifest,
+  parseVerifyDuration,
+  planHasChecks,
+  renderVerificationSummary,
+  requireEnvironment,
+  requireService,
+  show,
+  UserError,
+  validateDigest,
+  validateVersion,
+  type VerifyPlan,
+  type VerifySpec,
+} from '@sd-actions/core';
+import {
+  core,
+  getBoolean,
+  getInteger,
+  getString,
+  loadConfigFile,
+  readContext,
+  runAction,
+  writeSummary,
+} from '@sd-actions/action-kit';
+import { parseIdentity, redactUrl, ScratchRepo } from '@sd-actions/git';
+import { latestLedgerEvent, manifestPathOf, recordVerification, resolveRemote } from '@sd-actions/gitops';
+import { realClock, runVerification, type AlarmReader, type PipelineReader } from '@sd-actions/verify';
+
+/** A log line no value can turn into a workflow command. */
+function log(text: string): void {
+  const line = oneLine(text, 1000);
+  core.info(line.startsWith('::') ? ` ${line}` : line);
+}
+
+/**
+ * The CloudWatch and CodePipeline readers. The AWS adapters (packages/aws) plug in here; until
+ * they do, a plan that needs them is refused before anything runs.
+ */
+function awsReaders(plan: VerifyPlan): { alarms?: AlarmReader; pipelines?: PipelineReader } {
+  const needs = [
+    plan.alarms.critical.length + plan.alarms.warning.length > 0 ? 'alarms' : '',
+    plan.codepipeline ? 'codepipeline' : '',
+  ].filter(Boolean);
+  if (needs.length > 0)
+    throw new UserError(
+      `verify: ${needs.join(' and ')} checks need the AWS adapters, which this build of verify-deployment does not include yet; remove them from the checks (or pass checks without them)`,
+    );
+  return {};
+}
+
+async function main(): Promise<void> {
+  const context = readContext();
+  const workspace = getString('working-directory') ?? context.workspace;
+
+  // Everything is validated before anything is measured or written.
+  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const service = requireService(config, getString('service', { required: true }));
+  const environment = requireEnvironment(config, getString('environment', { required: true }));
+  const versionInput = getString('version');
+  if (versionInput !== undefined) validateVersion(versionInput);
+  const digestInput = getString('digest');
+  if (digestInput !== undefined) validateDigest(digestInput);
+  const timeoutText = getString('timeout') ?? '15m';
+  const timeoutMs = parseVerifyDuration(timeoutText);
+  if (timeoutMs === undefined || timeoutMs <= 0)
+    throw new UserError(`Input "timeout": ${show(timeoutText)} is not a duration; expected e.g. 15m or 90s`);
+  const record = getBoolean('record', true);
+  const checksText = getString('checks');
+  const input: VerifySpec | undefined = checksText ? await parseChecksInput(checksText) : undefined;
+  const plan = combineVerify(environment.verify, service.verify, input);
+  if (!planHasChecks(plan))
+    throw new UserError(
+      `Nothing to verify for ${service.name} in ${environment.name}: add verify checks (http, alarms, codepipeline, command) under environments.${environment.name} or services.${service.name} in ${config.file}, or pass the checks input`,
+    );
+  const readers = awsReaders(plan);
+  const identity = parseIdentity(getString('committer') ?? '', 'committer');
+  const attempts = getInteger('push-attempts', 10, 1, 50);
+  const remote = await resolveRemote(workspace, getString('remote') ?? 'origin', getString('token'));
+
+  const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader, identity });
+  try {
+    // What runs now: the default version and digest, and the commit that put them in place.
+    const branch = environment.branch;
+    const manifestPath = manifestPathOf(config, environment.name);
+    const tip = await repo.fetchBranch(branch);
+    const text = tip ? await repo.readFile(tip, manifestPath) : undefined;
+    const entry = text
+      ? parseManifest(text, `${branch}:${manifestPath}`).services.get(service.name)
+      : undefined;
+    const version = versionInput ?? entry?.version;
+    if (!version)
+      throw new UserError(
+        `${service.name} is not deployed in ${environment.name} (${branch}:${manifestPath} has no version for it); pass the version input`,
+      );
+    const digest = digestInput ?? (entry?.version === version ? entry.digest : undefined);
+    const promotion = tip
+      ? await latestLedgerEvent(
+          repo,
+          branch,
+          tip,
+          service.name,
+          environment.name,
+          (e) => e.kind === 'promotion' && e.version === version,
+        )
+      : undefined;
+    const subject = { service: service.name, environment: environment.name, version, digest };
+
+    // Header secrets are masked before the first line that could show them.
+    const values = { ...subject, digest: digest ?? '' };
+    for (const spec of plan.http)
+      for (const secret of instantiateHttpCheck(spec, values, process.env).secrets) core.setSecret(secret);
+
+    log(
+      `Verifying ${service.name} ${version}${digest ? ` (${digest})` : ''} in ${environment.name} on ${redactUrl(remote.url)}, within ${timeoutText}`,
+    );
+    const { report } = await runVerification({
+      plan,
+      subject,
+      timeoutMs,
+      clock: realClock,
+      env: process.env,
+      workspace,
+      environmentCommit: promotion?.sha,
+      ...readers,
+      onEvent: log,
+    });
+
+    core.setOutput('result', report.result);
+    core.setOutput('healthy', report.healthy ? 'true' : 'false');
+    core.setOutput('reason', report.reason);
+    core.setOutput('report', JSON.stringify(report));
+    core.setOutput('version', version);
+    core.setOutput('digest', digest ?? '');
+
+    let recorded = '';
+    if (record) {
+      const result = await recordVerification({
+        repo,
+        config,
+        environment,
+        record: { ...subject, verification: report.result, runUrl: context.runUrl, reason: report.reason },
+        attempts,
+        log,
+      });
+      if (result.runningVersion !== undefined)
+        log(
+          `${version} no longer runs in ${environment.name} (now ${result.runningVersion}); the verdict is recorded only`,
+        );
+      recorded = result.changed
+        ? `Recorded as ${result.commit!.slice(0, 12)} on ${branch}.`
+        : `Already recorded on ${branch}: the same verdict for the same version; no commit made.`;
+      log(recorded);
+      core.setOutput('commit', result.changed ? result.commit! : '');
+    } else {
+      core.setOutput('commit', '');
+    }
+    await writeSummary(`${renderVerificationSummary(report)}${recorded ? `\n${recorded}\n` : ''}`);
+    if (!report.healthy) {
+      core.error(`${report.result}: ${report.reason}`, { title: 'sd-actions: verify-deployment' });
+      process.exitCode = 1;
+    }
+  } finally {
+    await repo.dispose();
+  }
+}
+
+await runAction(main);
