@@ -3,3 +3,4 @@ export * from './repos.js';
 export * from './registry-server.js';
 export * from './sample-image.js';
 export * from './tar.js';
+export * from './github-fake/server.js';
