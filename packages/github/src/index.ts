@@ -2,3 +2,4 @@
 // collaborator permissions, run approvals, deployments. They report through return values.
 export * from './client.js';
 export * from './adapters.js';
+export * from './approval-requests.js';
