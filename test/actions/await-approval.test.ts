@@ -6,6 +6,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import {
+  commit,
+  git,
+  originAndClone,
   removeDir,
   runAction,
   startGitHubFake,
@@ -184,5 +187,52 @@ describe('await-approval', () => {
     expect(r.code).toBe(1);
     expect(r.annotations.map((a) => a.message).join('\n')).toMatch(message);
     expect(JSON.stringify(issues())).toBe(before);
+  });
+});
+
+describe('await-approval without digest: what promote would take', () => {
+  let root: string;
+  let work: string;
+  beforeAll(() => {
+    root = tempDir('await-approval-git-');
+    ({ work } = originAndClone(root));
+    commit(work, 'config', { '.github/sd-actions.yml': CONFIG });
+    git(work, 'push', '-q', 'origin', 'HEAD:main');
+    git(work, 'checkout', '-q', '--orphan', 'gitops/staging-releases');
+    git(work, 'rm', '-q', '-r', '--cached', '.');
+    commit(work, 'staging', {
+      'release-manifests/staging.yaml': `environment: staging
+services:
+  blue:
+    version: 1.6.1
+    image: registry.example:5000/acme/blue
+    digest: ${DIGEST_B}
+    commit: ${'c'.repeat(40)}
+`,
+    });
+    git(work, 'push', '-q', 'origin', 'HEAD:gitops/staging-releases');
+    git(work, 'checkout', '-q', 'main');
+  });
+  afterAll(() => removeDir(root));
+
+  test("the request binds the from environment's digest and version", async () => {
+    const r = await runAction('await-approval', {
+      workspace: work,
+      inputs: { token: 'bot-token', service: 'blue', environment: 'production', wait: 'false' },
+      env: { GITHUB_API_URL: gh.url },
+    });
+    expect(r.code).toBe(0);
+    const issue = gh.issue(FULL, Number(r.outputs['issue-number']));
+    expect(issue.title).toBe('Approve blue 1.6.1 for production');
+    expect(issue.body).toContain(DIGEST_B);
+    const r2 = await runAction('await-approval', {
+      workspace: work,
+      inputs: { token: 'bot-token', service: 'green', environment: 'production', wait: 'false' },
+      env: { GITHUB_API_URL: gh.url },
+    });
+    expect(r2.code).toBe(1);
+    expect(r2.annotations.map((a) => a.message).join('\n')).toMatch(
+      /green is not deployed in staging, so there is nothing to approve for production/,
+    );
   });
 });
