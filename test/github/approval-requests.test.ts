@@ -126,7 +126,7 @@ describe('opening requests', () => {
     expect(made.created).toBe(true);
     expect(made.issue.number).not.toBe(fake.data.number);
     await expect(read(fake.data.number)).rejects.toThrow(
-      /cannot be trusted as an approval request: it has no binding/,
+      /cannot be trusted as an approval request: it was opened by "mallory", not by the gate.s "sd-bot"/,
     );
   });
 });

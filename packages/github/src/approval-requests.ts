@@ -183,6 +183,10 @@ export async function readRequest(
   const issue = await getIssue(client, repo, number);
   if (!issue.labels.some((l) => l.toLowerCase() === APPROVAL_LABEL))
     throw new UserError(`issue #${number} is not an approval request (it has no ${APPROVAL_LABEL} label)`);
+  if (issue.author.toLowerCase() !== options.gateLogin.toLowerCase())
+    throw new UserError(
+      `issue #${number} cannot be trusted as an approval request: it was opened by ${show(issue.author)}, not by the gate's ${show(options.gateLogin)}`,
+    );
   const comments = await listAllComments(client, repo, number);
   const found = readBinding(comments, [options.gateLogin]);
   if ('problem' in found)
