@@ -51,7 +51,7 @@ function client(token = 'bot-token', clock: Clock = fakeClock()): GitHubClient {
 beforeAll(async () => {
   gh = await startGitHubFake();
   gh.addToken('bot-token', 'sd-bot');
-  gh.addToken('gh-token', 'github-actions[bot]', { orgRead: false });
+  gh.addToken('gh-token', 'github-actions[bot]', { orgRead: false, userRead: false });
   gh.addToken('alice-token', 'alice');
   gh.addRepo(FULL, { collaborators: { alice: 'write', bob: 'maintain', carol: 'read', dave: 'admin' } });
 });
@@ -178,6 +178,7 @@ describe('eligibility', () => {
 
   test('the token user; GITHUB_TOKEN may not ask', async () => {
     expect(await authenticatedLogin(client())).toBe('sd-bot');
+    expect(await authenticatedLogin(client('gh-token'))).toBeUndefined();
   });
 
   test('a run: actor and triggering actor; its environment approvals', async () => {

@@ -68,7 +68,7 @@ beforeAll(async () => {
   gh = await startGitHubFake();
   gh.addToken('bot-token', 'sd-bot');
   gh.addToken('org-token', 'sd-app[bot]');
-  gh.addToken('gh-token', 'github-actions[bot]', { orgRead: false });
+  gh.addToken('gh-token', 'github-actions[bot]', { orgRead: false, userRead: false });
   for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'mallory']) gh.addToken(`${u}-token`, u);
   gh.setTeamMember('acme/sre', 'erin', 'active');
   gh.setTeamMember('acme/sre', 'frank', 'pending');
@@ -91,6 +91,25 @@ afterAll(async () => {
 describe('opening requests', () => {
   test('the gate login: the token user', async () => {
     expect(await gateLogin(client('bot-token'))).toBe('sd-bot');
+    expect(await gateLogin(client('gh-token'))).toBe('github-actions[bot]');
+  });
+
+  test('a GITHUB_TOKEN gate opens and reads requests as github-actions[bot]', async () => {
+    const bot = client('gh-token');
+    const login = await gateLogin(bot);
+    const made = await ensureRequest(bot, REPO, {
+      binding: binding(),
+      body: { count: 2, approvers: [] },
+      gateLogin: login,
+    });
+    expect(made.issue.author).toBe('github-actions[bot]');
+    gh.addComment(FULL, made.issue.number, 'alice', 'approve');
+    gh.addComment(FULL, made.issue.number, 'bob', 'approve');
+    const r = await readRequest({ repo: bot }, REPO, made.issue.number, {
+      policy: policy(),
+      gateLogin: login,
+    });
+    expect(r.decision).toMatchObject({ status: 'approved', approvers: ['alice', 'bob'] });
   });
 
   test('one request per digest: a re-run reuses it; a new digest supersedes it', async () => {

@@ -114,8 +114,11 @@ export interface GitHubFake {
   /** Every way a request or a response strayed from GitHub's OpenAPI description. */
   violations: string[];
   addUser(login: string, options?: { type?: FakeUser['type'] }): FakeUser;
-  /** A token for a user (the user is added if new). `orgRead: false` is like GITHUB_TOKEN: no org teams. */
-  addToken(token: string, login: string, options?: { orgRead?: boolean }): void;
+  /**
+   * A token for a user (the user is added if new). `orgRead: false`: no org teams;
+   * `userRead: false`: no GET /user. A workflow's GITHUB_TOKEN has neither.
+   */
+  addToken(token: string, login: string, options?: { orgRead?: boolean; userRead?: boolean }): void;
   addRepo(fullName: string, options?: { collaborators?: Record<string, Permission> }): FakeRepo;
   setTeamMember(team: string, login: string, state: TeamState | undefined): void;
   addRun(fullName: string, run: Partial<FakeRun> & { id: number; actor: string }): FakeRun;
@@ -155,7 +158,7 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
   const validate = options.validate ?? true;
   const checker = validate ? openApiChecker() : undefined;
   const users = new Map<string, FakeUser>();
-  const tokens = new Map<string, { login: string; orgRead: boolean; used: number }>();
+  const tokens = new Map<string, { login: string; orgRead: boolean; userRead: boolean; used: number }>();
   const repos = new Map<string, FakeRepo>();
   const teams = new Map<string, Map<string, TeamState>>();
   const calls: FakeCall[] = [];
@@ -352,11 +355,15 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     body: Json;
     login: string;
     orgRead: boolean;
+    userRead: boolean;
     path: string;
   };
 
   const handlers: Record<string, (c: Ctx) => Answer> = {
-    'GET /user': (c) => ({ status: 200, body: userPrivate(c.login) }),
+    'GET /user': (c) => {
+      if (!c.userRead) throw new HttpError(403, 'Resource not accessible by integration');
+      return { status: 200, body: userPrivate(c.login) };
+    },
     'GET /repos/{owner}/{repo}/issues': (c) => {
       const repo = repoOf(c.params.owner!, c.params.repo!);
       const state = c.query.get('state') ?? 'open';
@@ -719,6 +726,7 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
         body: (body ?? {}) as Json,
         login: entry.login,
         orgRead: entry.orgRead,
+        userRead: entry.userRead,
         path,
       });
     } catch (err) {
@@ -778,7 +786,12 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
     addUser,
     addToken(token, login, o = {}) {
       addUser(login);
-      tokens.set(token, { login: addUser(login).login, orgRead: o.orgRead ?? true, used: 0 });
+      tokens.set(token, {
+        login: addUser(login).login,
+        orgRead: o.orgRead ?? true,
+        userRead: o.userRead ?? true,
+        used: 0,
+      });
     },
     addRepo(fullName, o = {}) {
       const [owner, name] = fullName.split('/') as [string, string];
