@@ -35,6 +35,7 @@ environments:
   production: { from: staging, branch: gitops/production-releases, tags: ["{version}"],
                 approvals: { count: 2, approvers: [alice, bob, carol, dave], timeout: 24h } }
   teams: { from: staging, approvals: { count: 1, approvers: [acme/sre] } }
+  envgate: { from: staging, approvals: { count: 1, approvers: [alice, dave], via: environment } }
 `;
 
 function run(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
@@ -165,6 +166,45 @@ describe('await-approval', () => {
     expect(r.outputs).toMatchObject({ status: 'timed-out', approvers: 'alice' });
     expect(gh.issue(FULL, number)).toMatchObject({ state: 'closed', stateReason: 'not_planned' });
     expect(gh.issue(FULL, number).comments.at(-1)!.body).toMatch(/^Timed out with 1 of 2 approvals/);
+  });
+
+  test('via: environment checks who released the job: eligible, and not the requester', async () => {
+    const runState = gh.repos.get(FULL)!.runs.get(1234)!;
+    const review = (user: string, state: 'approved' | 'rejected', environments = ['envgate']) => ({
+      user,
+      state,
+      comment: '',
+      environments,
+    });
+    try {
+      runState.approvals = [review('alice', 'approved'), review('bob', 'approved', ['other'])];
+      const ok = await run({ service: 'blue', environment: 'envgate' });
+      expect(ok.code).toBe(0);
+      expect(ok.outputs).toMatchObject({
+        status: 'approved',
+        approved: 'true',
+        approvers: 'alice',
+        'issue-number': '',
+      });
+
+      runState.approvals = [review('dave', 'approved')]; // the run's own actor
+      const self = await run({ service: 'blue', environment: 'envgate' });
+      expect(self.code).toBe(1);
+      expect(self.outputs).toMatchObject({ status: 'denied', approvers: '' });
+      expect(self.annotations.map((a) => a.message).join('\n')).toMatch(/dave \(requester\)/);
+
+      runState.approvals = [review('carol', 'approved')]; // a writer, but not listed
+      expect((await run({ service: 'blue', environment: 'envgate' })).outputs.status).toBe('denied');
+
+      runState.approvals = [];
+      const none = await run({ service: 'blue', environment: 'envgate' });
+      expect(none.code).toBe(1);
+      expect(none.annotations.map((a) => a.message).join('\n')).toMatch(
+        /has no review for environment "envgate"/,
+      );
+    } finally {
+      runState.approvals = [];
+    }
   });
 
   test.each([

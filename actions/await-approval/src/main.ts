@@ -47,7 +47,10 @@ import {
   getRun,
   parseRepository,
   readRequest,
+  eligibilityResolver,
+  runApprovals,
   type GitHubClient,
+  type RepoRef,
   type ReadRequestResult,
 } from '@sd-actions/github';
 
@@ -107,9 +110,9 @@ async function main(): Promise<void> {
     via: 'issue' as const,
   };
   const policy = policyFrom(base);
-  if (policy.via !== 'issue')
+  if (policy.via === 'codepipeline')
     throw new UserError(
-      `${config.file}: environments.${environment.name}.approvals.via: ${show(policy.via)} is not supported by this version of await-approval yet; expected issue`,
+      `${config.file}: environments.${environment.name}.approvals.via: "codepipeline" is not supported by this version of await-approval yet; expected issue or environment`,
     );
   if (policy.count === 0)
     throw new UserError(
@@ -143,6 +146,10 @@ async function main(): Promise<void> {
     throw new UserError(
       `approvers lists ${policy.teams.map((t) => show(t)).join(', ')}, but no membership-token was given: the workflow GITHUB_TOKEN cannot read organisation teams; pass a GitHub App or fine-grained token with "Members: read"`,
     );
+  if (policy.via === 'environment') {
+    await environmentGate(client, membership, repo, environment.name, policy);
+    return;
+  }
   const login = await gateLogin(client);
 
   // 2 + 3. The request.
@@ -248,6 +255,62 @@ async function main(): Promise<void> {
     await closeIssue(client, repo, number, decision.status === 'approved' ? 'completed' : 'not_planned');
   }
   report(result, policy, client);
+}
+
+/**
+ * `via: environment`: the job already passed the GitHub environment's required reviewers. Check
+ * who released it: an eligible person other than the run's actor and triggering actor (GitHub's
+ * own "prevent self-review" is off by default).
+ */
+async function environmentGate(
+  client: GitHubClient,
+  membership: GitHubClient | undefined,
+  repo: RepoRef,
+  environment: string,
+  policy: ApprovalPolicy,
+): Promise<void> {
+  const runId = Number(process.env.GITHUB_RUN_ID);
+  if (!(runId > 0))
+    throw new UserError('GITHUB_RUN_ID is not set: via: environment reads the reviews of this run');
+  const run = await getRun(client, repo, runId);
+  const reviews = (await runApprovals(client, repo, runId)).filter((a) =>
+    a.environments.includes(environment),
+  );
+  if (reviews.length === 0)
+    throw new UserError(
+      `run ${runId} has no review for environment ${show(environment)}: give the GitHub environment required reviewers, or use via: issue`,
+    );
+  const eligible = eligibilityResolver(policy, repo, { repo: client, ...(membership ? { membership } : {}) });
+  const excluded = [run.actor, run.triggeringActor].map((x) => x.toLowerCase());
+  const approvers: string[] = [];
+  const ignored: string[] = [];
+  const deniers: string[] = [];
+  for (const review of reviews) {
+    if (review.state === 'rejected') deniers.push(review.user);
+    if (review.state !== 'approved') continue;
+    if (excluded.includes(review.user.toLowerCase())) ignored.push(`${review.user} (requester)`);
+    else if (!(await eligible(review.user))) ignored.push(`${review.user} (not-eligible)`);
+    else if (!approvers.some((a) => a.toLowerCase() === review.user.toLowerCase()))
+      approvers.push(review.user);
+  }
+  const status: ApprovalStatus =
+    deniers.length === 0 && approvers.length >= policy.count ? 'approved' : 'denied';
+  core.setOutput('status', status);
+  core.setOutput('approved', String(status === 'approved'));
+  core.setOutput('approvers', approvers.join(','));
+  core.setOutput('issue-number', '');
+  core.setOutput('issue-url', '');
+  core.info(
+    `Environment ${environment} reviews of run ${runId}: ${status}` +
+      (approvers.length ? `; approved by ${approvers.join(', ')}` : '') +
+      (ignored.length ? `; ignored ${ignored.join(', ')}` : ''),
+  );
+  if (status !== 'approved')
+    throw new UserError(
+      deniers.length
+        ? `Environment ${environment}: rejected by ${deniers.join(', ')}`
+        : `Environment ${environment}: released without an eligible approval (${ignored.join(', ') || 'none'}); the person who asked cannot approve their own promotion`,
+    );
 }
 
 function report(result: ReadRequestResult, policy: ApprovalPolicy, client: GitHubClient): void {
