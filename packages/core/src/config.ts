@@ -10,6 +10,7 @@
  * differently, is it read again with the `yaml` library (config-document.ts, loaded on demand),
  * whose Document gives every message its line and column.
  */
+import { parseApprovalSetting, type ApprovalPolicy } from './approval.js';
 import type { KeyPath, Location } from './config-document.js';
 import { loadPlain } from './config-fast.js';
 import { UserError, show } from './errors.js';
@@ -51,6 +52,8 @@ export interface EnvironmentConfig {
   /** Registry tags to put on the promoted digest; templates like "{version}", or moving tags like "prd". */
   tags: string[];
   approvals: number;
+  /** The whole approval policy (`approvals` is its count); absent where an environment was built by hand. */
+  approval?: ApprovalPolicy;
   /** Minimum time an artifact must have spent in `from` before it may be promoted here, in ms. */
   minSoakMs?: number;
   minSoak?: string;
@@ -419,17 +422,13 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
         );
       return t;
     });
-    let approvals = 0;
-    if (e.approvals !== undefined && e.approvals !== null) {
-      if (
-        typeof e.approvals !== 'number' ||
-        !Number.isInteger(e.approvals) ||
-        e.approvals < 0 ||
-        e.approvals > 100
-      )
-        r.fail([...p, 'approvals'], e.approvals, 'is not a whole number of approvals; expected 0..100');
-      approvals = e.approvals;
+    const approvalSetting = parseApprovalSetting(e.approvals);
+    if ('problem' in approvalSetting) {
+      const { path, value, expected } = approvalSetting.problem;
+      r.fail([...p, 'approvals', ...path], value, expected);
     }
+    const approval = approvalSetting.policy;
+    const approvals = approval.count;
     let minSoak: string | undefined;
     let minSoakMs: number | undefined;
     if (e.minSoak !== undefined && e.minSoak !== null) {
@@ -448,7 +447,7 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
     const allowDowngrade = r.boolean([...p, 'allowDowngrade'], e.allowDowngrade, false);
     const verify = readVerify(r, [...p, 'verify'], e.verify);
     envs.set(name, {
-      ...{ name, from, branch, tags, approvals, minSoak, minSoakMs, soakPolicy, allowDowngrade },
+      ...{ name, from, branch, tags, approvals, approval, minSoak, minSoakMs, soakPolicy, allowDowngrade },
       ...(verify ? { verify } : {}),
     });
   }

@@ -19,3 +19,4 @@ export * from './verify-condition.js';
 export * from './verify-config.js';
 export * from './verify-judge.js';
 export * from './verify-record.js';
+export * from './approval.js';

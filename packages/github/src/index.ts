@@ -1,1 +1,5 @@
-// GitHub API adapters (filled by the await-approval work).
+// GitHub API adapters over @actions/github (Octokit): approval requests, team membership,
+// collaborator permissions, run approvals, deployments. They report through return values.
+export * from './client.js';
+export * from './adapters.js';
+export * from './approval-requests.js';

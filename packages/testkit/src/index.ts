@@ -4,3 +4,4 @@ export * from './registry-server.js';
 export * from './sample-image.js';
 export * from './tar.js';
 export * from './aws-fakes/index.js';
+export * from './github-fake/server.js';
