@@ -11,7 +11,10 @@ export interface StatusOptions {
 }
 
 export async function readStatus(options: StatusOptions): Promise<{ config: Config; deployed: Deployed }> {
-  const config = await loadConfigFile(options.repo, options.config ?? '.github/sd-actions.yml');
+  // Reading what runs where never touches the registry: fine in any CI.
+  const config = await loadConfigFile(options.repo, options.config ?? '.github/sd-actions.yml', {
+    inGitHubActions: false,
+  });
   const remote = await resolveRemote(options.repo, options.remote ?? 'origin', undefined);
   const scratch = await ScratchRepo.open({ url: remote.url });
   try {

@@ -13,3 +13,4 @@ export * from './deploy-files.js';
 export * from './manifest.js';
 export * from './backoff.js';
 export * from './login.js';
+export * from './shared-registry.js';
