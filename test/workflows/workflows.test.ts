@@ -230,3 +230,38 @@ describe('registry login before every build', () => {
     expect(extra).toEqual([]);
   });
 });
+
+describe('the production button', () => {
+  const file = '.github/workflow-templates/promote-to-production.yml';
+  const wf = load(file);
+  const dispatch = (wf.on as { workflow_dispatch: { inputs: Record<string, unknown> } }).workflow_dispatch;
+
+  test('exposes service, version, dry run and the soak override with its reason — nothing that bypasses policy', () => {
+    expect(Object.keys(dispatch.inputs).sort()).toEqual([
+      'dry-run',
+      'override-soak',
+      'reason',
+      'service',
+      'version',
+    ]);
+    const job = wf.jobs!.promote!;
+    expect(ownTarget(job.uses!)?.path).toBe('.github/workflows/promote.yml');
+    expect(job.with).toMatchObject({
+      environment: 'production',
+      'dry-run': '${{ inputs.dry-run }}',
+      'override-soak': '${{ inputs.override-soak }}',
+      reason: '${{ inputs.reason }}',
+    });
+    for (const bypass of ['allow-downgrade', 'from', 'digest', 'source-commit'])
+      expect(Object.keys(job.with ?? {})).not.toContain(bypass);
+  });
+
+  test('the reusable promote workflow passes the override to the action', () => {
+    const steps = load('.github/workflows/promote.yml').jobs!.promote!.steps!;
+    const promote = steps.find((s) => s.uses && ownTarget(s.uses)?.path === 'promote/action.yml')!;
+    expect(promote.with).toMatchObject({
+      'override-soak': '${{ inputs.override-soak }}',
+      reason: '${{ inputs.reason }}',
+    });
+  });
+});

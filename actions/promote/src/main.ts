@@ -8,6 +8,7 @@
  * Each step is idempotent, in an order where a crash anywhere leaves a state a re-run completes.
  */
 import {
+  applyOverrides,
   checkPromotion,
   classifyVersion,
   imageRepository,
@@ -18,8 +19,10 @@ import {
   render,
   requireEnvironment,
   requireService,
+  overrideRecord,
   UserError,
   validateCommitSha,
+  validateOverride,
   validateDigest,
   type ArtifactFacts,
   type ManifestPromotion,
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     );
   const allowDowngrade = getBoolean('allow-downgrade');
   const dryRun = getBoolean('dry-run');
+  const override = validateOverride({ soak: getBoolean('override-soak'), reason: getString('reason') });
   const specs = getList('files').map((line) => parseDeployFileSpec(line));
   const credentials = readRegistryCredentials();
   const actor = context.actor || undefined;
@@ -131,7 +135,7 @@ async function main(): Promise<void> {
       : undefined;
 
     // 2. Policy, before anything changes.
-    const verdict = checkPromotion({
+    const policy = checkPromotion({
       service: service.name,
       from: source === 'build' ? undefined : source,
       to,
@@ -144,6 +148,7 @@ async function main(): Promise<void> {
       allowDowngrade,
       now: now(),
     });
+    const verdict = applyOverrides(policy, override, to.name);
     for (const w of verdict.warnings) core.warning(`${w.message} [${w.rule}]`, { title: 'Promotion policy' });
     if (verdict.refusals.length > 0) {
       throw new UserError(
@@ -151,6 +156,17 @@ async function main(): Promise<void> {
       );
     }
     const art = artifact!;
+    if (override.soak && verdict.overridden.length === 0)
+      core.notice(
+        'override-soak was not needed: the soak requirement is already met (nothing is recorded as overridden)',
+      );
+    for (const o of verdict.overridden)
+      core.warning(
+        `OVERRIDDEN by ${actor ?? 'unknown'} (${o.rule}): ${o.message}. Reason: ${override.reason}`,
+        {
+          title: 'Policy overridden',
+        },
+      );
     core.info(
       `Promoting ${service.name} ${version} (${how}) from ${source} to ${to.name}: ${art.image}@${art.digest}`,
     );
@@ -195,6 +211,7 @@ async function main(): Promise<void> {
       specs,
       dryRun,
       runUrl: context.runUrl,
+      override: overrideRecord(verdict.overridden, override),
       log: (line) => core.info(line),
     });
 
@@ -274,7 +291,10 @@ async function main(): Promise<void> {
           : '— (build tag)',
       ],
     ] as const;
-    let summary = `### ${dryRun ? 'Dry run: ' : ''}promote ${service.name} ${version} → ${to.name}\n\n${markdownTable(
+    const overrideBlock = verdict.overridden.length
+      ? `> [!CAUTION]\n> **Policy overridden${dryRun ? ' (dry run)' : ''}: ${verdict.overridden.map((o) => o.rule).join(', ')}** by ${actor ?? 'unknown'} — ${verdict.overridden.map((o) => o.message).join('; ')}.\n> Reason: ${override.reason}\n> Recorded in the ledger as \`Sd-Override\` and \`Sd-Override-Reason\`.\n\n`
+      : '';
+    let summary = `${overrideBlock}### ${dryRun ? 'Dry run: ' : ''}promote ${service.name} ${version} → ${to.name}\n\n${markdownTable(
       ['', ''],
       rows.map((r) => [...r]),
     )}\n${verdictLine}\n`;

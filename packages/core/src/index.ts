@@ -14,3 +14,4 @@ export * from './manifest.js';
 export * from './backoff.js';
 export * from './login.js';
 export * from './shared-registry.js';
+export * from './override.js';
