@@ -211,7 +211,14 @@ describe('refusals change nothing', () => {
       'Input "service": "bleu" is not a service in .github/sd-actions.yml (did you mean "blue"?)',
     ],
     [{ service: '../x', to: 'staging', version: '2.0.0' }, 'Input "service": "../x" is not a service'],
-    [{ service: 'blue', to: 'prod', version: '2.0.0' }, 'Input "to": "prod" is not an environment'],
+    [
+      { service: 'blue', to: 'prod', version: '2.0.0' },
+      'Input "to": "prod" is not an environment in .github/sd-actions.yml (did you mean "production"?)',
+    ],
+    [
+      { service: 'green', to: 'production' },
+      'green has never been promoted to staging: promote it to staging first',
+    ],
     [
       { service: 'blue', to: 'staging', from: 'staging', version: '2.0.0' },
       'Input "from": "staging" is the target environment itself',
