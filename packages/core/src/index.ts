@@ -15,3 +15,4 @@ export * from './backoff.js';
 export * from './login.js';
 export * from './shared-registry.js';
 export * from './override.js';
+export * from './missing-paths.js';
