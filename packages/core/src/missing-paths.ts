@@ -14,6 +14,11 @@ export interface MissingPath {
   message: string;
 }
 
+/** Every literal (non-glob) service path and dependsOn path of the config. */
+export function literalServicePaths(config: Config): string[] {
+  return [...config.services.values()].flatMap((s) => [s.path, ...s.dependsOn.filter((p) => !isGlob(p))]);
+}
+
 export function missingServicePaths(config: Config, exists: (path: string) => boolean): MissingPath[] {
   const missing: MissingPath[] = [];
   for (const service of config.services.values()) {
