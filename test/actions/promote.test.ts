@@ -392,6 +392,12 @@ describe('against a real docker-registry with basic auth', () => {
       );
       expect(noCreds.code).toBe(1);
       expect(noCreds.annotations[0]?.message).toMatch(/401|UNAUTHORIZED|authentication/i);
+      expect(noCreds.annotations[0]?.message).toContain(
+        'the job needs `permissions: packages: write` (GHCR)',
+      );
+      expect(noCreds.annotations[0]?.message).toContain(
+        'Nothing was changed; fix the permission and re-run.',
+      );
     } finally {
       await server.stop();
       removeDir(dir);
@@ -489,5 +495,33 @@ describe('override-soak: an emergency skips the soak, on the record', () => {
     expect(git(origin, 'log', '-1', '--format=%B', 'gitops/production-releases')).not.toContain(
       'Sd-Override',
     );
+  });
+});
+
+describe('a push the remote refuses', () => {
+  test('names contents: write, says the registry tags already moved, and a re-run completes it', async () => {
+    const hook = join(origin, 'hooks', 'pre-receive');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\necho "Permission to acme/monorepo.git denied to github-actions[bot]." >&2\nexit 1\n',
+    );
+    chmodSync(hook, 0o755);
+    const sha = git(work, 'rev-parse', 'HEAD');
+    const digest = await build('svc03', sha);
+    const inputs = { service: 'svc03', to: 'dev', digest, 'source-commit': sha };
+    try {
+      const refused = await promote(inputs);
+      expect(refused.code).toBe(1);
+      const message = refused.annotations.find((a) => a.level === 'error')?.message ?? '';
+      expect(message).toContain('the job token needs `permissions: contents: write`');
+      expect(message).toContain(`Already changed: registry tags dev → ${digest}`);
+      expect(message).toContain('re-run completes the promotion');
+      expect((await registry.resolve('svc03', 'dev'))?.digest).toBe(digest);
+    } finally {
+      rmSync(hook);
+    }
+    const rerun = ok(await promote(inputs));
+    expect(rerun.outputs.changed).toBe('true');
+    expect(manifest('gitops/dev-auto-update', 'dev')).toContain(`digest: ${digest}`);
   });
 });

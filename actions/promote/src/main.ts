@@ -10,6 +10,7 @@
 import {
   applyOverrides,
   checkPromotion,
+  explainPromotionFailure,
   classifyVersion,
   imageRepository,
   parseDeployFileSpec,
@@ -26,6 +27,7 @@ import {
   validateDigest,
   type ArtifactFacts,
   type ManifestPromotion,
+  type PromotionProgress,
 } from '@sd-actions/core';
 import {
   code,
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
   const remote = await resolveRemote(workspace, 'origin', getString('token'));
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   const registry = openRegistry(config.registry, { workspace, credentials });
+  const progress: PromotionProgress = { done: [] };
   try {
     // 1. The artifact.
     const image = imageRepository(config, service);
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
     );
 
     // 3. Registry: the same digest gets the environment's tags; immutable tags never move.
+    progress.stage = 'registry';
     const manifest = await registry.getManifest(service.image, art.digest);
     if (!manifest)
       throw new UserError(
@@ -193,6 +197,9 @@ async function main(): Promise<void> {
       : await retag(registry, service.image, manifest, requests);
 
     // 4. The manifest on the environment branch.
+    progress.stage = 'push';
+    const moved = tagPlan.filter((t) => t.action === 'add' || t.action === 'move').map((t) => t.tag);
+    if (!dryRun && moved.length) progress.done.push(`registry tags ${moved.join(', ')} → ${art.digest}`);
     const promotion: ManifestPromotion = {
       version,
       image,
@@ -303,6 +310,14 @@ async function main(): Promise<void> {
       summary += `\n<details open><summary>Manifest diff</summary>\n\n\`\`\`diff\n${update.diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
     summary += `\n#### What runs where\n\n${await statusSection(repo, config, { service: service.name, environment: to.name })}`;
     await writeSummary(summary);
+  } catch (err) {
+    // A missing permission: say which, what already changed, and that a re-run completes it.
+    const explained = explainPromotionFailure(
+      (err as Error).message ?? String(err),
+      config.registry.type,
+      progress,
+    );
+    throw explained ? new UserError(explained) : err;
   } finally {
     await registry.close?.();
     await repo.dispose();

@@ -16,3 +16,4 @@ export * from './login.js';
 export * from './shared-registry.js';
 export * from './override.js';
 export * from './missing-paths.js';
+export * from './permission-hints.js';

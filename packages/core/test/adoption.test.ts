@@ -4,6 +4,7 @@ import {
   applyOverrides,
   assertSharedRegistry,
   closest,
+  explainPromotionFailure,
   loginPlan,
   overrideRecord,
   parseConfig,
@@ -115,5 +116,35 @@ describe('a workspace-local oci-layout registry inside GitHub Actions', () => {
     const check = () => assertSharedRegistry(c, '.github/sd-actions.yml', '/ws');
     if (refused) expect(check).toThrow(/is a directory in this job's workspace.*Configure a real registry/);
     else expect(check).not.toThrow();
+  });
+});
+
+describe('permission failures point at the permission', () => {
+  const github403 =
+    "git push failed (exit 128): remote: Permission to acme/mono.git denied to github-actions[bot]. / fatal: unable to access 'https://github.com/acme/mono.git/': The requested URL returned error: 403";
+  test('a refused push names contents: write and what already changed', () => {
+    const text = explainPromotionFailure(github403, 'oci', {
+      stage: 'push',
+      done: ['registry tags prd → sha256:1'],
+    });
+    expect(text).toContain('`permissions: contents: write`');
+    expect(text).toContain('Already changed: registry tags prd → sha256:1');
+    expect(text).toContain('re-run completes the promotion');
+  });
+  test.each([
+    ['oci', 'packages: write'],
+    ['ecr', 'ecr:PutImage'],
+  ] as const)('a %s registry 401/403 names %s', (type, what) => {
+    expect(
+      explainPromotionFailure('ghcr.io: PUT /v2/acme/blue/manifests/prd was refused: 403 DENIED', type, {
+        stage: 'registry',
+        done: [],
+      }),
+    ).toContain(what);
+  });
+  test('other failures are left alone', () => {
+    expect(
+      explainPromotionFailure('ENOSPC: no space left', 'oci', { stage: 'push', done: [] }),
+    ).toBeUndefined();
   });
 });
