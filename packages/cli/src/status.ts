@@ -24,7 +24,7 @@ export async function readStatus(options: StatusOptions): Promise<{ config: Conf
   }
 }
 
-export async function statusText(options: StatusOptions): Promise<string> {
+export async function statusText(options: StatusOptions & { maxWidth?: number }): Promise<string> {
   const { config, deployed } = await readStatus(options);
-  return renderStatusText(config, statusMatrix(config, deployed));
+  return renderStatusText(config, statusMatrix(config, deployed), { maxWidth: options.maxWidth });
 }
