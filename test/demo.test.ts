@@ -59,6 +59,13 @@ test('the full local release rehearsal ends in the expected state', async () => 
   expect(lines).toContain('detect: red changed (push: the commit before the push)');
   expect(lines.filter((l) => l.startsWith('build-once-tag: ')).length).toBe(4 + 1 + 1 + 1);
 
+  // The policy at work: one refusal, shown; and every line fits a 120-column terminal.
+  expect(lines.join('\n')).toContain(
+    '  [no-downgrade] green in staging runs 1.4.0; 1.3.0 is lower (set allow-downgrade: true to roll back on purpose)',
+  );
+  const tooWide = lines.flatMap((l) => l.split('\n')).filter((l) => [...l].length > 120);
+  expect(tooWide).toEqual([]);
+
   // Every promotion is one commit with trailers on the environment branch: the deployment ledger.
   const ledger = git(result.origin, 'log', '--format=%s', 'gitops/production-releases');
   expect(ledger.split('\n')).toEqual([

@@ -134,3 +134,38 @@ test.each([
   expect(run.annotations[0]?.message).toContain(message);
   expect(refs()).toBe(before);
 });
+
+test('a commit the release line already holds says so, and which commit holds it; nothing changes', async () => {
+  // c1 is where the 1.6 line was cut; `again` makes fix1's change once more on main (same patch).
+  commit(work, 'revert the timeout', { 'projects/blue/config.txt': 'timeout=10\n' });
+  const again = commit(work, 'fix(blue): timeout, again', { 'projects/blue/config.txt': 'timeout=30\n' });
+  git(work, 'push', '-q', 'origin', 'main');
+  const picked = git(origin, 'rev-parse', 'blue/1.6.1^{commit}');
+  const before = refs();
+  const cut = await hotfix({ service: 'blue', commits: c1, line: '1.6' });
+  expect(cut.code).toBe(1);
+  expect(cut.annotations[0]?.message).toMatch(
+    new RegExp(
+      `${c1.slice(0, 12)} is already on release/blue-1\\.6 \\(the line was cut after it: [0-9a-f]{12} contains it\\); nothing to hotfix`,
+    ),
+  );
+  const same = await hotfix({ service: 'blue', commits: again, line: '1.6' });
+  expect(same.code).toBe(1);
+  expect(same.annotations[0]?.message).toContain(
+    `${again.slice(0, 12)} is already on release/blue-1.6 as ${picked.slice(0, 12)} (the same change)`,
+  );
+  expect(cut.annotations[0]?.message).not.toMatch(/--skip|conflict/);
+  expect(refs()).toBe(before);
+});
+
+test('a commit touching none of the service paths is picked with a warning', async () => {
+  const other = commit(work, 'fix(green): only green', { 'projects/green/app.txt': 'green 2\n' });
+  git(work, 'push', '-q', 'origin', 'main');
+  const run = ok(await hotfix({ service: 'blue', commits: other, line: '1.6' }));
+  expect(run.annotations).toContainEqual(
+    expect.objectContaining({
+      level: 'warning',
+      message: `${other.slice(0, 12)} changes none of blue's paths (projects/blue); is it the right commit for this service?`,
+    }),
+  );
+});

@@ -211,7 +211,14 @@ describe('refusals change nothing', () => {
       'Input "service": "bleu" is not a service in .github/sd-actions.yml (did you mean "blue"?)',
     ],
     [{ service: '../x', to: 'staging', version: '2.0.0' }, 'Input "service": "../x" is not a service'],
-    [{ service: 'blue', to: 'prod', version: '2.0.0' }, 'Input "to": "prod" is not an environment'],
+    [
+      { service: 'blue', to: 'prod', version: '2.0.0' },
+      'Input "to": "prod" is not an environment in .github/sd-actions.yml (did you mean "production"?)',
+    ],
+    [
+      { service: 'green', to: 'production' },
+      'green has never been promoted to staging: promote it to staging first',
+    ],
     [
       { service: 'blue', to: 'staging', from: 'staging', version: '2.0.0' },
       'Input "from": "staging" is the target environment itself',
@@ -385,9 +392,136 @@ describe('against a real docker-registry with basic auth', () => {
       );
       expect(noCreds.code).toBe(1);
       expect(noCreds.annotations[0]?.message).toMatch(/401|UNAUTHORIZED|authentication/i);
+      expect(noCreds.annotations[0]?.message).toContain(
+        'the job needs `permissions: packages: write` (GHCR)',
+      );
+      expect(noCreds.annotations[0]?.message).toContain(
+        'Nothing was changed; fix the permission and re-run.',
+      );
     } finally {
       await server.stop();
       removeDir(dir);
     }
+  });
+});
+
+describe('override-soak: an emergency skips the soak, on the record', () => {
+  // svc01 is in dev after the concurrency test above.
+  const refs = () => git(origin, 'for-each-ref', '--format=%(refname) %(objectname)');
+  let reached: number;
+
+  beforeAll(async () => {
+    // Undo the hand-corrupted production manifest of the refusal tests above.
+    const scratch = join(root, 'repair');
+    checkoutClone(origin, scratch, { ref: 'gitops/production-releases' });
+    git(scratch, 'revert', '--no-edit', 'HEAD');
+    git(scratch, 'push', '-q', 'origin', 'HEAD:gitops/production-releases');
+    ok(await promote({ service: 'svc01', to: 'staging', version: '1.0.0' }));
+    const text = manifest('gitops/staging-releases', 'staging');
+    reached = Date.parse(/svc01:\n(?: {4}.*\n)*? {4}promotedAt: (\S+)/.exec(text)![1]!);
+  });
+
+  test('without it, the refusal names the input and the setting that change the rule', async () => {
+    const before = refs();
+    const run = await promote({ service: 'svc01', to: 'production' }, { now: new Date(reached + 5 * 60e3) });
+    expect(run.code).toBe(1);
+    expect(run.annotations[0]?.message).toMatch(
+      /\[min-soak\] svc01 reached staging 5m ago; production requires 1h \(minSoak\); in an emergency re-run with override-soak: true and a reason .*, or set soakPolicy: warn on environments\.production/,
+    );
+    expect(refs()).toBe(before);
+  });
+
+  test.each([
+    [{ 'override-soak': 'true' }, /Input "reason" is required with "override-soak"/],
+    [{ 'override-soak': 'true', reason: '   ' }, /Input "reason" is required with "override-soak"/],
+    [{ reason: 'because' }, /Input "reason" is only used with "override-soak: true"/],
+  ])('%o is refused before anything changes', async (inputs, message) => {
+    const before = refs();
+    const run = await promote(
+      { service: 'svc01', to: 'production', ...inputs },
+      { now: new Date(reached + 5 * 60e3) },
+    );
+    expect(run.code).toBe(1);
+    expect(run.annotations[0]?.message).toMatch(message);
+    expect(refs()).toBe(before);
+  });
+
+  test('with a reason: promoted, shown loudly, and the ledger commit carries Sd-Override trailers', async () => {
+    const run = ok(
+      await promote(
+        {
+          service: 'svc01',
+          to: 'production',
+          'override-soak': 'true',
+          reason: 'INC-4711: payments down\n::error::not a command',
+        },
+        { now: new Date(reached + 5 * 60e3) },
+      ),
+    );
+    expect(run.outputs).toMatchObject({ version: '1.0.0', changed: 'true' });
+    expect(run.summary).toMatch(/^> \[!CAUTION\]\n> \*\*Policy overridden: min-soak\*\* by octo-tester/);
+    expect(run.summary).toContain('Reason: INC-4711: payments down ::error::not a command');
+    expect(run.annotations).toContainEqual(
+      expect.objectContaining({
+        level: 'warning',
+        message: expect.stringMatching(/^OVERRIDDEN by octo-tester \(min-soak\)/),
+      }),
+    );
+    expect(run.annotations.filter((a) => a.level === 'error')).toEqual([]);
+    const message = git(origin, 'log', '-1', '--format=%B', 'gitops/production-releases');
+    expect(message).toMatch(/^promote\(svc01\): 1\.0\.0 to production/);
+    expect(message).toContain('\nSd-Override: min-soak\n');
+    expect(message).toMatch(/\nSd-Override-Reason: INC-4711: payments down ::error::not a command$/);
+    expect(
+      git(
+        origin,
+        'log',
+        '-1',
+        '--format=%(trailers:key=Sd-Override,valueonly)',
+        'gitops/production-releases',
+      ),
+    ).toBe('min-soak');
+  });
+
+  test('when the soak has passed, the override is not recorded', async () => {
+    ok(await promote({ service: 'svc02', to: 'staging', version: '1.0.0' }));
+    const run = ok(
+      await promote(
+        { service: 'svc02', to: 'production', 'override-soak': 'true', reason: 'just in case' },
+        { now: new Date(Date.now() + 3 * 3600e3) },
+      ),
+    );
+    expect(run.summary).not.toContain('Policy overridden');
+    expect(git(origin, 'log', '-1', '--format=%B', 'gitops/production-releases')).not.toContain(
+      'Sd-Override',
+    );
+  });
+});
+
+describe('a push the remote refuses', () => {
+  test('names contents: write, says the registry tags already moved, and a re-run completes it', async () => {
+    const hook = join(origin, 'hooks', 'pre-receive');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\necho "Permission to acme/monorepo.git denied to github-actions[bot]." >&2\nexit 1\n',
+    );
+    chmodSync(hook, 0o755);
+    const sha = git(work, 'rev-parse', 'HEAD');
+    const digest = await build('svc03', sha);
+    const inputs = { service: 'svc03', to: 'dev', digest, 'source-commit': sha };
+    try {
+      const refused = await promote(inputs);
+      expect(refused.code).toBe(1);
+      const message = refused.annotations.find((a) => a.level === 'error')?.message ?? '';
+      expect(message).toContain('the job token needs `permissions: contents: write`');
+      expect(message).toContain(`Already changed: registry tags dev → ${digest}`);
+      expect(message).toContain('re-run completes the promotion');
+      expect((await registry.resolve('svc03', 'dev'))?.digest).toBe(digest);
+    } finally {
+      rmSync(hook);
+    }
+    const rerun = ok(await promote(inputs));
+    expect(rerun.outputs.changed).toBe('true');
+    expect(manifest('gitops/dev-auto-update', 'dev')).toContain(`digest: ${digest}`);
   });
 });

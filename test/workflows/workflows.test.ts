@@ -175,3 +175,93 @@ describe('the audit itself catches each problem', () => {
     expect(auditWorkflow('x.yml', wf as Workflow).join('\n')).toContain(message);
   });
 });
+
+/** Which step of a job uses our action `name` (any owner and ref), or -1. */
+const stepIndex = (job: Job, name: string) =>
+  (job.steps ?? []).findIndex(
+    (s) => s.uses !== undefined && ownTarget(s.uses)?.path === `${name}/action.yml`,
+  );
+const permissionsOf = (job: Job) => (job.permissions ?? {}) as Record<string, string>;
+
+describe('registry login before every build', () => {
+  const reusable = files.filter((f) => f.startsWith('.github/workflows/') && !f.endsWith('/ci.yml'));
+  const buildJobs = reusable.flatMap((file) =>
+    Object.entries(load(file).jobs ?? {})
+      .filter(([, job]) => stepIndex(job, 'actions/build-once-tag') >= 0)
+      .map(([name, job]) => [`${file} jobs.${name}`, job] as const),
+  );
+
+  test('the release and hotfix workflows build', () => {
+    expect(buildJobs.map(([where]) => where).sort()).toEqual([
+      '.github/workflows/hotfix.yml jobs.build',
+      '.github/workflows/release-dev.yml jobs.build',
+    ]);
+  });
+
+  test.each(buildJobs)(
+    '%s: registry-login runs first, with the build credentials; packages: write and id-token: write',
+    (_where, job) => {
+      const login = stepIndex(job, 'actions/registry-login');
+      const build = stepIndex(job, 'actions/build-once-tag');
+      expect(login).toBeGreaterThanOrEqual(0);
+      expect(login).toBeLessThan(build);
+      const loginWith = job.steps![login]!.with ?? {};
+      const buildWith = job.steps![build]!.with ?? {};
+      for (const key of ['config', 'registry-username', 'registry-password'])
+        expect([key, loginWith[key]]).toEqual([key, buildWith[key]]);
+      // ECR: OIDC credentials exist before the login.
+      const aws = (job.steps ?? []).findIndex((s) =>
+        s.uses?.startsWith('aws-actions/configure-aws-credentials@'),
+      );
+      expect(aws).toBeGreaterThanOrEqual(0);
+      expect(aws).toBeLessThan(login);
+      expect(permissionsOf(job)).toMatchObject({ packages: 'write', 'id-token': 'write' });
+    },
+  );
+
+  test('jobs that never touch a registry do not get packages: write', () => {
+    const registryActions = ['actions/build-once-tag', 'actions/registry-login', 'promote'];
+    const extra = reusable.flatMap((file) =>
+      Object.entries(load(file).jobs ?? {})
+        .filter(([, job]) => permissionsOf(job).packages === 'write')
+        .filter(([, job]) => !registryActions.some((a) => stepIndex(job, a) >= 0))
+        .map(([name]) => `${file} jobs.${name}`),
+    );
+    expect(extra).toEqual([]);
+  });
+});
+
+describe('the production button', () => {
+  const file = '.github/workflow-templates/promote-to-production.yml';
+  const wf = load(file);
+  const dispatch = (wf.on as { workflow_dispatch: { inputs: Record<string, unknown> } }).workflow_dispatch;
+
+  test('exposes service, version, dry run and the soak override with its reason — nothing that bypasses policy', () => {
+    expect(Object.keys(dispatch.inputs).sort()).toEqual([
+      'dry-run',
+      'override-soak',
+      'reason',
+      'service',
+      'version',
+    ]);
+    const job = wf.jobs!.promote!;
+    expect(ownTarget(job.uses!)?.path).toBe('.github/workflows/promote.yml');
+    expect(job.with).toMatchObject({
+      environment: 'production',
+      'dry-run': '${{ inputs.dry-run }}',
+      'override-soak': '${{ inputs.override-soak }}',
+      reason: '${{ inputs.reason }}',
+    });
+    for (const bypass of ['allow-downgrade', 'from', 'digest', 'source-commit'])
+      expect(Object.keys(job.with ?? {})).not.toContain(bypass);
+  });
+
+  test('the reusable promote workflow passes the override to the action', () => {
+    const steps = load('.github/workflows/promote.yml').jobs!.promote!.steps!;
+    const promote = steps.find((s) => s.uses && ownTarget(s.uses)?.path === 'promote/action.yml')!;
+    expect(promote.with).toMatchObject({
+      'override-soak': '${{ inputs.override-soak }}',
+      reason: '${{ inputs.reason }}',
+    });
+  });
+});

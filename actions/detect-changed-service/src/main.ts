@@ -8,6 +8,8 @@ import {
   requireService,
   type ComparePlan,
   type ServiceChange,
+  literalServicePaths,
+  missingServicePaths,
 } from '@sd-actions/core';
 import {
   code,
@@ -22,7 +24,7 @@ import {
   runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
-import { Git } from '@sd-actions/git';
+import { Git, pathsAt } from '@sd-actions/git';
 import { changedFiles, probeComparison, resolveComparison, type Probe } from './resolve.js';
 
 const remote = 'origin';
@@ -97,6 +99,10 @@ async function main(): Promise<void> {
       const files = await changedFiles(git, base, head, probe);
       fileCount = files.length;
       changes = new ChangeMatcher(config).match(files);
+      // A path that does not exist at head can never match: say so, naming the service and path.
+      const present = await pathsAt(git, head, literalServicePaths(config));
+      for (const m of missingServicePaths(config, (p) => present.has(p)))
+        core.warning(`${m.message} (checked at ${head.slice(0, 12)})`, { title: `sd-actions: ${m.service}` });
     }
   }
 

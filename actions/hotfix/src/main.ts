@@ -4,11 +4,13 @@
  */
 import semver from 'semver';
 import {
+  ChangeMatcher,
   planHotfix,
   releaseTagName,
   requireService,
   show,
   UserError,
+  type ChangedFile,
   type HotfixPlan,
 } from '@sd-actions/core';
 import {
@@ -26,6 +28,7 @@ import {
 import {
   cherryPick,
   ensureCommit,
+  heldBy,
   listRemoteRefs,
   listTags,
   pushBranchAndTag,
@@ -150,6 +153,25 @@ async function main(): Promise<void> {
           ', ',
         )} already on ${plan.releaseBranch} but ${missing.map((c) => c.slice(0, 12)).join(', ')} not; pass only the commits still to pick`,
     );
+
+  // Before picking: a commit the line already holds is not a hotfix (git would call it a conflict
+  // or an empty pick); one that touches none of the service's paths is probably the wrong commit.
+  for (const c of missing) {
+    const holder = await heldBy(git, onto, c);
+    if (holder)
+      throw new UserError(
+        `Input "commits": ${c.slice(0, 12)} is already on ${plan.releaseBranch}${holder === c ? ` (the line was cut after it: ${onto.slice(0, 12)} contains it)` : ` as ${holder.slice(0, 12)} (the same change)`}; nothing to hotfix — pass only commits the line lacks`,
+      );
+    const files = await git.diffNameStatus(`${c}^`, c);
+    const touches = new ChangeMatcher(config)
+      .match(files as ChangedFile[])
+      .some((m) => m.service.name === service.name);
+    if (!touches)
+      core.warning(
+        `${c.slice(0, 12)} changes none of ${service.name}'s paths (${service.path}${service.dependsOn.length ? `, ${service.dependsOn.join(', ')}` : ''}); is it the right commit for this service?`,
+        { title: `sd-actions hotfix: ${service.name}` },
+      );
+  }
 
   // Cherry-pick in a temporary worktree; a conflict aborts it there and nothing is pushed.
   const head = await cherryPick(git, { onto, commits });

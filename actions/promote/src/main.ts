@@ -8,7 +8,9 @@
  * Each step is idempotent, in an order where a crash anywhere leaves a state a re-run completes.
  */
 import {
+  applyOverrides,
   checkPromotion,
+  explainPromotionFailure,
   classifyVersion,
   imageRepository,
   parseDeployFileSpec,
@@ -18,11 +20,14 @@ import {
   render,
   requireEnvironment,
   requireService,
+  overrideRecord,
   UserError,
   validateCommitSha,
+  validateOverride,
   validateDigest,
   type ArtifactFacts,
   type ManifestPromotion,
+  type PromotionProgress,
 } from '@sd-actions/core';
 import {
   code,
@@ -80,6 +85,7 @@ async function main(): Promise<void> {
     );
   const allowDowngrade = getBoolean('allow-downgrade');
   const dryRun = getBoolean('dry-run');
+  const override = validateOverride({ soak: getBoolean('override-soak'), reason: getString('reason') });
   const specs = getList('files').map((line) => parseDeployFileSpec(line));
   const credentials = readRegistryCredentials();
   const actor = context.actor || undefined;
@@ -87,6 +93,7 @@ async function main(): Promise<void> {
   const remote = await resolveRemote(workspace, 'origin', getString('token'));
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   const registry = openRegistry(config.registry, { workspace, credentials });
+  const progress: PromotionProgress = { done: [] };
   try {
     // 1. The artifact.
     const image = imageRepository(config, service);
@@ -131,7 +138,7 @@ async function main(): Promise<void> {
       : undefined;
 
     // 2. Policy, before anything changes.
-    const verdict = checkPromotion({
+    const policy = checkPromotion({
       service: service.name,
       from: source === 'build' ? undefined : source,
       to,
@@ -144,6 +151,7 @@ async function main(): Promise<void> {
       allowDowngrade,
       now: now(),
     });
+    const verdict = applyOverrides(policy, override, to.name);
     for (const w of verdict.warnings) core.warning(`${w.message} [${w.rule}]`, { title: 'Promotion policy' });
     if (verdict.refusals.length > 0) {
       throw new UserError(
@@ -151,11 +159,23 @@ async function main(): Promise<void> {
       );
     }
     const art = artifact!;
+    if (override.soak && verdict.overridden.length === 0)
+      core.notice(
+        'override-soak was not needed: the soak requirement is already met (nothing is recorded as overridden)',
+      );
+    for (const o of verdict.overridden)
+      core.warning(
+        `OVERRIDDEN by ${actor ?? 'unknown'} (${o.rule}): ${o.message}. Reason: ${override.reason}`,
+        {
+          title: 'Policy overridden',
+        },
+      );
     core.info(
       `Promoting ${service.name} ${version} (${how}) from ${source} to ${to.name}: ${art.image}@${art.digest}`,
     );
 
     // 3. Registry: the same digest gets the environment's tags; immutable tags never move.
+    progress.stage = 'registry';
     const manifest = await registry.getManifest(service.image, art.digest);
     if (!manifest)
       throw new UserError(
@@ -177,6 +197,9 @@ async function main(): Promise<void> {
       : await retag(registry, service.image, manifest, requests);
 
     // 4. The manifest on the environment branch.
+    progress.stage = 'push';
+    const moved = tagPlan.filter((t) => t.action === 'add' || t.action === 'move').map((t) => t.tag);
+    if (!dryRun && moved.length) progress.done.push(`registry tags ${moved.join(', ')} → ${art.digest}`);
     const promotion: ManifestPromotion = {
       version,
       image,
@@ -195,6 +218,7 @@ async function main(): Promise<void> {
       specs,
       dryRun,
       runUrl: context.runUrl,
+      override: overrideRecord(verdict.overridden, override),
       log: (line) => core.info(line),
     });
 
@@ -274,7 +298,10 @@ async function main(): Promise<void> {
           : '— (build tag)',
       ],
     ] as const;
-    let summary = `### ${dryRun ? 'Dry run: ' : ''}promote ${service.name} ${version} → ${to.name}\n\n${markdownTable(
+    const overrideBlock = verdict.overridden.length
+      ? `> [!CAUTION]\n> **Policy overridden${dryRun ? ' (dry run)' : ''}: ${verdict.overridden.map((o) => o.rule).join(', ')}** by ${actor ?? 'unknown'} — ${verdict.overridden.map((o) => o.message).join('; ')}.\n> Reason: ${override.reason}\n> Recorded in the ledger as \`Sd-Override\` and \`Sd-Override-Reason\`.\n\n`
+      : '';
+    let summary = `${overrideBlock}### ${dryRun ? 'Dry run: ' : ''}promote ${service.name} ${version} → ${to.name}\n\n${markdownTable(
       ['', ''],
       rows.map((r) => [...r]),
     )}\n${verdictLine}\n`;
@@ -283,6 +310,14 @@ async function main(): Promise<void> {
       summary += `\n<details open><summary>Manifest diff</summary>\n\n\`\`\`diff\n${update.diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
     summary += `\n#### What runs where\n\n${await statusSection(repo, config, { service: service.name, environment: to.name })}`;
     await writeSummary(summary);
+  } catch (err) {
+    // A missing permission: say which, what already changed, and that a re-run completes it.
+    const explained = explainPromotionFailure(
+      (err as Error).message ?? String(err),
+      config.registry.type,
+      progress,
+    );
+    throw explained ? new UserError(explained) : err;
   } finally {
     await registry.close?.();
     await repo.dispose();

@@ -44,6 +44,10 @@ export async function chooseVersion(options: {
     return { version: artifact.version, how: `the release it carries in ${options.from}` };
   if (artifact && options.entryEnvironment)
     return { version: `sha-${artifact.commit.slice(0, 7)}`, how: 'the build tag' };
+  if (!artifact)
+    throw new UserError(
+      `${options.service.name} has never been promoted to ${options.from}: promote it to ${options.from} first (nothing was changed)`,
+    );
   throw new UserError(
     `Input "version" is required to promote ${options.service.name} from ${options.from}${artifact?.version ? ` (where it is ${artifact.version})` : ''}; expected semver like 1.6.0, or auto`,
   );

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { parseConfig, UserError, type Config } from '@sd-actions/core';
+import { assertSharedRegistry, parseConfig, UserError, type Config } from '@sd-actions/core';
 
 /** Read the config file named by the `config` input, relative to the workspace: its text, and its name for messages. */
 export function readConfigFile(workspace: string, configPath: string): { text: string; file: string } {
@@ -18,8 +18,18 @@ export function readConfigFile(workspace: string, configPath: string): { text: s
   return { text, file: shown.startsWith('..') ? full : shown };
 }
 
-/** Read and validate the config file named by the `config` input, relative to the workspace. */
-export async function loadConfigFile(workspace: string, configPath: string): Promise<Config> {
+/**
+ * Read and validate the config file named by the `config` input, relative to the workspace.
+ * Inside GitHub Actions (GITHUB_ACTIONS=true) a workspace-local oci-layout registry is refused.
+ */
+export async function loadConfigFile(
+  workspace: string,
+  configPath: string,
+  options: { inGitHubActions?: boolean } = {},
+): Promise<Config> {
   const { text, file } = readConfigFile(workspace, configPath);
-  return await parseConfig(text, file);
+  const config = await parseConfig(text, file);
+  if (options.inGitHubActions ?? process.env.GITHUB_ACTIONS === 'true')
+    assertSharedRegistry(config, file, workspace);
+  return config;
 }

@@ -11,7 +11,10 @@ export interface StatusOptions {
 }
 
 export async function readStatus(options: StatusOptions): Promise<{ config: Config; deployed: Deployed }> {
-  const config = await loadConfigFile(options.repo, options.config ?? '.github/sd-actions.yml');
+  // Reading what runs where never touches the registry: fine in any CI.
+  const config = await loadConfigFile(options.repo, options.config ?? '.github/sd-actions.yml', {
+    inGitHubActions: false,
+  });
   const remote = await resolveRemote(options.repo, options.remote ?? 'origin', undefined);
   const scratch = await ScratchRepo.open({ url: remote.url });
   try {
@@ -21,7 +24,7 @@ export async function readStatus(options: StatusOptions): Promise<{ config: Conf
   }
 }
 
-export async function statusText(options: StatusOptions): Promise<string> {
+export async function statusText(options: StatusOptions & { maxWidth?: number }): Promise<string> {
   const { config, deployed } = await readStatus(options);
-  return renderStatusText(config, statusMatrix(config, deployed));
+  return renderStatusText(config, statusMatrix(config, deployed), { maxWidth: options.maxWidth });
 }

@@ -528,7 +528,13 @@ export function closest(word: string, candidates: readonly string[]): string | u
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  if (best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3))) return best;
+  // An abbreviation ("prod" for production, "stg" for staging): a unique prefix or subsequence.
+  const w = word.toLowerCase();
+  const abbreviates = (c: string) =>
+    w.length >= 3 && new RegExp(w.split('').join('.*')).test(c.toLowerCase());
+  const matches = /^[a-z0-9-]+$/.test(w) ? candidates.filter(abbreviates) : [];
+  return matches.length === 1 ? matches[0] : undefined;
 }
 
 /** Optimal string alignment distance: edits plus swaps of neighbours ("bleu" → "blue" is 1). */

@@ -20,3 +20,8 @@ export * from './verify-config.js';
 export * from './verify-judge.js';
 export * from './verify-record.js';
 export * from './approval.js';
+export * from './login.js';
+export * from './shared-registry.js';
+export * from './override.js';
+export * from './missing-paths.js';
+export * from './permission-hints.js';

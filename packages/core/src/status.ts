@@ -55,16 +55,52 @@ export function describeCell(cell: StatusCell, fromName?: string): string {
   return `${e.version} · ${shortDigest(e.digest)}${when}${who}${cell.behind ? ` ⚠ behind ${fromName}` : ''}`;
 }
 
-/** A plain-text table for terminals. */
-export function renderStatusText(config: Config, rows: StatusRow[]): string {
+/** One cell, shorter: no date; then no actor, a 7-character digest and ⚠ for "behind". */
+function compactCell(cell: StatusCell, fromName: string | undefined, level: 1 | 2): string {
+  if (level === 1)
+    return describeCell({ ...cell, entry: cell.entry && { ...cell.entry, promotedAt: undefined } }, fromName);
+  if (!cell.entry) return cell.behind ? '— ⚠' : '—';
+  const e = cell.entry;
+  return `${e.version} ${shortDigest(e.digest).slice(0, 7)}${cell.behind ? ' ⚠' : ''}`;
+}
+
+/**
+ * A plain-text table for terminals. With `maxWidth`, cells drop detail (the date, then the actor)
+ * until the table fits; the tightest form marks "behind" with ⚠ and explains it below.
+ */
+export function renderStatusText(
+  config: Config,
+  rows: StatusRow[],
+  options: { maxWidth?: number } = {},
+): string {
   const envs = [...config.environments.values()];
   const header = ['service', ...envs.map((e) => e.name)];
-  const body = rows.map((r) => [r.service, ...r.cells.map((c, i) => describeCell(c, envs[i]?.from))]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '─'.repeat(w))), ...body.map(line)].join('\n');
+  const render = (level: 0 | 1 | 2) => {
+    const body = rows.map((r) => [
+      r.service,
+      ...r.cells.map((c, i) =>
+        level === 0 ? describeCell(c, envs[i]?.from) : compactCell(c, envs[i]?.from, level),
+      ),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
+    const lines = [line(header), line(widths.map((w) => '─'.repeat(w))), ...body.map(line)];
+    if (level === 2 && rows.some((r) => r.cells.some((c) => c.behind)))
+      lines.push('⚠ = behind the environment it is promoted from');
+    return lines;
+  };
+  for (const level of [0, 1, 2] as const) {
+    const lines = render(level);
+    if (
+      options.maxWidth === undefined ||
+      level === 2 ||
+      Math.max(...lines.map((l) => [...l].length)) <= options.maxWidth
+    )
+      return lines.join('\n');
+  }
+  return render(2).join('\n');
 }

@@ -31,6 +31,8 @@ export const TRAILERS = {
   fromEnvironment: 'Sd-From-Environment',
   actor: 'Sd-Actor',
   runUrl: 'Sd-Run-Url',
+  override: 'Sd-Override',
+  overrideReason: 'Sd-Override-Reason',
 } as const;
 
 export type PromotionField = keyof typeof TRAILERS;
@@ -46,6 +48,9 @@ export interface PromotionRecord {
   fromEnvironment?: string;
   actor?: string;
   runUrl?: string;
+  /** Policy rules passed by an override (`min-soak`), and why. */
+  override?: string;
+  overrideReason?: string;
 }
 
 const MAX_VALUE = 200;

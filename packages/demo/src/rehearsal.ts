@@ -72,7 +72,8 @@ export async function rehearse(options: { dir: string; log?: Log }): Promise<Reh
     return run;
   }
 
-  const printStatus = async () => log(`\n${await statusText({ repo: work })}`);
+  // The table fits a 120-column terminal: cells drop detail when they must.
+  const printStatus = async () => log(`\n${await statusText({ repo: work, maxWidth: 120 })}`);
 
   /** release-dev.yml: detect → build once per changed service (a matrix) → promote to dev. */
   async function releaseDev(before: string, after: string): Promise<string[]> {
@@ -143,6 +144,19 @@ export async function rehearse(options: { dir: string; log?: Log }): Promise<Reh
   await promote('green', 'staging', 'alice', '1.4.0');
   await printStatus();
 
+  log(`\n━━ 2b. The policy at work: green 1.3.0 to staging, which runs 1.4.0, is refused`);
+  const refused = await runAction('promote', {
+    actionDir: 'promote',
+    workspace: work,
+    event: 'workflow_dispatch',
+    inputs: { service: 'green', to: 'staging', version: '1.3.0' },
+    env: { GITHUB_ACTOR: 'mallory', ...BUILD_ENV },
+  });
+  const why = refused.annotations.find((a) => a.level === 'error')?.message ?? '';
+  if (refused.code === 0 || !why.includes('[no-downgrade]'))
+    throw new Error(`the downgrade was not refused (exit ${refused.code}): ${refused.stdout}`);
+  log(`refused: ${why.replace(/: \[/, ':\n  [')}`);
+
   log(`\n━━ 3. Promote both to production (approved; the 24h soak is a warning in this sample)`);
   await promote('blue', 'production', 'bob');
   await promote('green', 'production', 'bob');
@@ -157,7 +171,7 @@ export async function rehearse(options: { dir: string; log?: Log }): Promise<Reh
   await printStatus();
 
   log(
-    `\n━━ 5. Hotfix: a fix for blue lands on main, is cherry-picked onto release/blue-1.6 as 1.6.1, built once, and promoted to staging`,
+    `\n━━ 5. Hotfix: a fix for blue on main → cherry-picked onto release/blue-1.6 as 1.6.1, built once, to staging`,
   );
   const fix = pushMain('fix(blue): reject negative amounts', {
     'projects/blue/server.js': "export const name = 'blue'; // amounts >= 0\n",
@@ -178,7 +192,7 @@ export async function rehearse(options: { dir: string; log?: Log }): Promise<Reh
   });
   built.set(`blue@${hot.outputs.commit}`, hotBuild.outputs.digest!);
   log(
-    `build-once-tag: blue built ${hotBuild.outputs.tag} from the release branch → ${hotBuild.outputs.digest}`,
+    `build-once-tag: blue built ${hotBuild.outputs.tag} from the release branch → ${hotBuild.outputs.digest!.slice(0, 19)}…`,
   );
   const hotPromote = await step('promote', 'dave', {
     actionDir: 'promote',

@@ -34,6 +34,8 @@ export interface ManifestUpdateOptions {
   dryRun?: boolean;
   attempts?: number;
   runUrl?: string;
+  /** Recorded as Sd-Override / Sd-Override-Reason trailers. */
+  override?: { override?: string; overrideReason?: string };
   log?: (line: string) => void;
 }
 
@@ -134,6 +136,7 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
         fromEnvironment: options.fromEnvironment,
         actor: promotion.promotedBy,
         runUrl: options.runUrl,
+        ...options.override,
       });
       return { files, message, value };
     },

@@ -152,6 +152,8 @@ async function runIn(
   writeFileSync(eventFile, JSON.stringify(options.payload ?? {}));
 
   // Start from a clean environment: nothing from the host's GITHUB_*/INPUT_*/RUNNER_* leaks in.
+  // GITHUB_ACTIONS stays unset (tests and the demo use the workspace-local oci-layout registry,
+  // which the actions refuse inside GitHub Actions); a test sets it through `env` to check that.
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !/^(INPUT_|GITHUB_|RUNNER_|ACTIONS_|NODE_OPTIONS$)/.test(k)) env[k] = v;
@@ -161,7 +163,6 @@ async function runIn(
     if (value !== undefined) env[`INPUT_${key.replace(/ /g, '_').toUpperCase()}`] = value;
   }
   Object.assign(env, {
-    GITHUB_ACTIONS: 'true',
     CI: 'true',
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
