@@ -58,8 +58,18 @@ export function parseYamlDocument(text: string, file: string): Document.Parsed {
   return doc;
 }
 
-function toJS(doc: Document): unknown {
-  return doc.toJS({ maxAliasCount: 1000 });
+function toJS(doc: Document, file = 'the YAML document'): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    // The `yaml` library's guard against alias bombs: a clear refusal, not an unexpected error.
+    if (err instanceof ReferenceError && /alias/i.test(err.message))
+      throw new UserError(
+        `${file}: too many YAML alias expansions (more than 1000); expected a file without deeply nested aliases (*name)`,
+        { file },
+      );
+    throw err;
+  }
 }
 
 function keyName(node: unknown): string | undefined {
@@ -106,7 +116,7 @@ export class YamlEditor {
 
   /** The whole document as plain data (aliases and merge keys resolved). */
   toJS(): unknown {
-    return toJS(this.doc);
+    return toJS(this.doc, this.file);
   }
 
   /** The plain value at a path, or undefined when any step is missing. */
