@@ -27,7 +27,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { UserError, show } from './errors.js';
-import { normaliseRepoPath } from './paths.js';
+import { normaliseRepoPath, writablePathProblem } from './paths.js';
 
 export type YamlKey = string | number;
 export type YamlValue = string | { readonly [key: string]: YamlValue };
@@ -435,6 +435,8 @@ export function parseDeployFileSpec(line: string, input = 'files'): DeployFileSp
       `a path inside the repository (${'problem' in normalised ? normalised.problem : 'is the root'})`,
     );
   const path = normalised.path;
+  const unwritable = writablePathProblem(path);
+  if (unwritable) return bad(`a deployment file (${unwritable})`);
   if (!m[2]) {
     if (m[3]) return bad('path:key.path=field (a field needs a key path)');
     if (!KUSTOMIZATION.test(path))
