@@ -3,6 +3,9 @@
  * source commit in the ledger and later tags it; one that is not in origin (or only on a
  * GitOps branch) must be refused before the registry or any branch changes.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { show, UserError } from '@sd-actions/core';
 import { redactUrl } from './auth.js';
 import { FULL_SHA, type Git } from './git.js';
@@ -16,19 +19,32 @@ export interface ReachOptions {
   branches?: readonly string[];
   /** Branches never counted (the GitOps environment branches). */
   exclude?: readonly string[];
+  /** Where the throwaway repository goes (default RUNNER_TEMP, else the OS temp dir). */
+  tempRoot?: string;
 }
 
 /**
- * The branches of the remote that contain `commit` (sorted). Fetches only commits (a tree-less
- * partial fetch where the server supports it) into a throwaway repository. Empty when no
- * candidate branch contains it, including when the commit is not in the remote at all.
+ * The branches of the remote that contain `commit` (sorted), read in a throwaway repository:
+ * a branch tip needs no fetch; otherwise the commit and the week of history before it, and the
+ * whole history only when that is not enough. Empty when no candidate branch contains it,
+ * including when the commit is not in the remote at all.
  */
 export async function branchesContaining(options: ReachOptions): Promise<string[]> {
   const { commit } = options;
   if (!FULL_SHA.test(commit)) throw new UserError(`${show(commit)} is not a full commit SHA`);
-  const repo = await ScratchRepo.open({ url: options.url, authHeader: options.authHeader });
+  // A directory of its own (not a shared temp root that other tools sweep).
+  const tempRoot = await mkdtemp(join(options.tempRoot ?? process.env.RUNNER_TEMP ?? tmpdir(), 'sd-reach-'));
+  const repo = await ScratchRepo.open({ url: options.url, authHeader: options.authHeader, tempRoot }).catch(
+    async (err: unknown) => {
+      await rm(tempRoot, { recursive: true, force: true });
+      throw err;
+    },
+  );
   try {
     const git = repo.git;
+    // No background gc or maintenance in a repository that is deleted right after.
+    await git.run(['config', 'gc.auto', '0']);
+    await git.run(['config', 'maintenance.auto', 'false']);
     const listed = await git.exec(['ls-remote', '--heads', '--end-of-options', 'origin']);
     if (listed.code !== 0)
       throw new UserError(
@@ -47,34 +63,47 @@ export async function branchesContaining(options: ReachOptions): Promise<string[
     const atTip = candidates.filter((b) => tips.get(b) === commit);
     if (atTip.length > 0) return atTip.sort();
     if (candidates.length === 0) return [];
-    const fetched = await git.exec([
+    const refspecs = candidates.map((b) => `+refs/heads/${b}:refs/sd-reach/${b}`);
+    const fetch = async (extra: string[]) =>
+      git.exec(['fetch', '--quiet', '--no-tags', ...extra, '--end-of-options', 'origin', ...refspecs]);
+    const containing = async () =>
+      (await git.run(['for-each-ref', '--format=%(refname)', '--contains', commit, 'refs/sd-reach/']))
+        .split('\n')
+        .filter(Boolean)
+        .map((ref) => ref.slice('refs/sd-reach/'.length))
+        .sort();
+    // The commit itself first (depth 1): absent means no branch has it. Its date bounds the
+    // history worth fetching: a build is usually recent, so only the last days of each branch
+    // are read; only when that finds nothing is the whole history fetched to be sure.
+    const own = await git.exec([
       'fetch',
       '--quiet',
       '--no-tags',
-      '--filter=tree:0',
+      '--depth=1',
       '--end-of-options',
       'origin',
-      ...candidates.map((b) => `+refs/heads/${b}:refs/sd-reach/${b}`),
-    ]);
-    if (fetched.code !== 0)
-      throw new UserError(
-        `Could not fetch the branches of origin (${redactUrl(options.url)}): ${redactUrl(fetched.stderr.trim().split('\n').slice(-2).join(' / '))}`,
-      );
-    if (!(await git.hasCommit(commit))) return [];
-    const out = await git.run([
-      'for-each-ref',
-      '--format=%(refname)',
-      '--contains',
       commit,
-      'refs/sd-reach/',
     ]);
-    return out
-      .split('\n')
-      .filter(Boolean)
-      .map((ref) => ref.slice('refs/sd-reach/'.length))
-      .sort();
+    if (own.code !== 0 || !(await git.hasCommit(commit))) return [];
+    // Keep it referenced while deepening: the later fetches rewrite the shallow list.
+    await git.run(['update-ref', 'refs/sd-own', commit]);
+    const date = Number(await git.run(['show', '-s', '--format=%ct', commit]));
+    const since = new Date((date - 7 * 86400) * 1000).toISOString();
+    // (A window that selects no commit at all is an error for git: then read everything.)
+    if ((await fetch([`--shallow-since=${since}`])).code === 0) {
+      const recent = await containing();
+      if (recent.length > 0) return recent;
+    }
+    const shallow = (await git.run(['rev-parse', '--is-shallow-repository'])) === 'true';
+    const full = await fetch(shallow ? ['--unshallow'] : []);
+    if (full.code !== 0)
+      throw new UserError(
+        `Could not fetch the branches of origin (${redactUrl(options.url)}): ${redactUrl(full.stderr.trim().split('\n').slice(-2).join(' / '))}`,
+      );
+    return await containing();
   } finally {
     await repo.dispose();
+    await rm(tempRoot, { recursive: true, force: true });
   }
 }
 
