@@ -261,7 +261,8 @@ describe('credentials', () => {
       token,
     });
     expect(errorOf(run)).toMatch(
-      /^Could not fetch branch "gitops\/dev-auto-update" from https:\/\/127\.0\.0\.1:9\/acme\/monorepo\.git: /,
+      // The first fetch is the source commit's (checked before anything is written).
+      /^Could not fetch (?:branch "gitops\/dev-auto-update"|commit [0-9a-f]{40}) from https:\/\/127\.0\.0\.1:9\/acme\/monorepo\.git: /,
     );
     const header = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
     expect(run.masked).toEqual(expect.arrayContaining([token, header]));
@@ -281,7 +282,7 @@ services:
     image: *registry
     version:   '1.6.0'   # release train 42
     digest: "${digest('a')}"
-    commit: ${'c'.repeat(40)}
+    commit: SOURCE
     promotedAt: "2026-01-20T10:00:00Z"
     promotedBy: alice
   red: {version: 3.0.8, image: registry.example:5000/acme/red, digest: ${digest('b')}}
@@ -305,7 +306,8 @@ images:
     commit(clone, 'hand-written', {
       '.github': null,
       projects: null,
-      'release-manifests/production.yaml': MANIFEST,
+      // The recorded source commit is a real one: promote-manifest checks origin has it.
+      'release-manifests/production.yaml': MANIFEST.replace('SOURCE', source),
       'k8s/production/kustomization.yaml': KUSTOMIZATION,
       'charts/blue/values.yaml': VALUES,
     });
@@ -319,7 +321,7 @@ images:
         environment: 'production',
         version: '1.6.1',
         digest: digest('a'),
-        'source-commit': 'c'.repeat(40),
+        'source-commit': source,
         actor: 'alice',
         files: 'k8s/production/kustomization.yaml\ncharts/blue/values.yaml:blue.image.tag',
       }),

@@ -4,13 +4,13 @@ import { commit, git, originAndClone, removeDir, runAction, tempDir } from '@sd-
 let root: string;
 let work: string;
 const D = (n: number) => `sha256:${String(n).repeat(64)}`;
-const C = 'c'.repeat(40);
+let C: string;
 
 beforeAll(async () => {
   root = tempDir('status-');
   let origin: string;
   ({ origin, work } = originAndClone(root));
-  commit(work, 'config', {
+  C = commit(work, 'config', {
     '.github/sd-actions.yml':
       'services:\n  blue: { path: blue }\n  green: { path: green }\n  red: { path: red }\n',
   });

@@ -265,3 +265,23 @@ describe('the production button', () => {
     });
   });
 });
+
+describe('jobs that write build or release state are serialised (issue 8 item 8)', () => {
+  // A job that builds (build-once-tag), promotes or cuts a hotfix must carry a concurrency group
+  // that never cancels a running job: two builds of one commit, or two cuts of one patch, race.
+  const writers = /\/(?:actions\/build-once-tag|actions\/hotfix|promote)@/;
+  const jobs = files
+    .filter((f) => f.startsWith('.github/workflows/'))
+    .flatMap((file) =>
+      Object.entries(load(file).jobs ?? {})
+        .filter(([, job]) => (job.steps ?? []).some((s) => s.uses && writers.test(s.uses)))
+        .map(([name, job]) => [`${file} ${name}`, job] as const),
+    );
+  test('there are such jobs', () => expect(jobs.length).toBeGreaterThan(2));
+  test.each(jobs)('%s', (_, job) => {
+    const concurrency = (job as { concurrency?: { group?: string; 'cancel-in-progress'?: boolean } })
+      .concurrency;
+    expect(concurrency?.group).toMatch(/\$\{\{/);
+    expect(concurrency?.['cancel-in-progress']).toBe(false);
+  });
+});

@@ -26,7 +26,7 @@ import {
   runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
-import { parseIdentity, redactUrl, ScratchRepo } from '@sd-actions/git';
+import { parseIdentity, redactUrl, requireRemoteCommit, ScratchRepo } from '@sd-actions/git';
 import { manifestPathOf, NO_PREVIOUS, resolveRemote, updateManifest } from '@sd-actions/gitops';
 
 async function main(): Promise<void> {
@@ -82,6 +82,9 @@ async function main(): Promise<void> {
 
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader, identity });
   try {
+    // The ledger records the source commit: it must be in origin before anything is written.
+    if (sourceCommit !== undefined)
+      await requireRemoteCommit(repo.git, sourceCommit, `remote ${JSON.stringify(remoteName)}`);
     const update = await updateManifest({
       repo,
       config,

@@ -9,6 +9,7 @@
  */
 import {
   applyOverrides,
+  checkDeployFiles,
   checkPromotion,
   explainPromotionFailure,
   classifyVersion,
@@ -25,6 +26,7 @@ import {
   validateCommitSha,
   validateOverride,
   validateDigest,
+  validatedEntry,
   type ArtifactFacts,
   type ManifestPromotion,
   type PromotionProgress,
@@ -45,8 +47,21 @@ import {
   timestamp,
   writeSummary,
 } from '@sd-actions/action-kit';
-import { ensureBranch, ensureTag, Git, listRemoteRefs, ScratchRepo } from '@sd-actions/git';
-import { readEnvironment, resolveRemote, statusSection, updateManifest } from '@sd-actions/gitops';
+import {
+  branchesContaining,
+  ensureBranch,
+  ensureTag,
+  Git,
+  listRemoteRefs,
+  ScratchRepo,
+} from '@sd-actions/git';
+import {
+  manifestPathOf,
+  readEnvironment,
+  resolveRemote,
+  statusSection,
+  updateManifest,
+} from '@sd-actions/gitops';
 import { openRegistry, planRetag, retag, tagKind, type TagAction } from '@sd-actions/registry';
 import { chooseVersion } from './version.js';
 
@@ -87,6 +102,7 @@ async function main(): Promise<void> {
   const dryRun = getBoolean('dry-run');
   const override = validateOverride({ soak: getBoolean('override-soak'), reason: getString('reason') });
   const specs = getList('files').map((line) => parseDeployFileSpec(line));
+  checkDeployFiles(config, to, specs);
   const credentials = readRegistryCredentials();
   const actor = context.actor || undefined;
 
@@ -108,15 +124,12 @@ async function main(): Promise<void> {
       );
     } else {
       const fromEnv = requireEnvironment(config, fromName, 'from');
-      const entry = (await readEnvironment(repo, config, fromEnv)).get(service.name);
-      if (entry?.digest && entry.commit)
-        artifact = {
-          digest: entry.digest,
-          image: entry.image ?? image,
-          commit: entry.commit,
-          version: entry.version,
-          promotedAt: entry.promotedAt,
-        };
+      // Values read back from a manifest are checked as strictly as inputs.
+      artifact = validatedEntry((await readEnvironment(repo, config, fromEnv)).get(service.name), {
+        file: `${fromEnv.branch}:${manifestPathOf(config, fromEnv.name)}`,
+        service: service.name,
+        image,
+      });
       source = fromName;
     }
     const current = (await readEnvironment(repo, config, to)).get(service.name);
@@ -136,6 +149,24 @@ async function main(): Promise<void> {
     const existingTag = tagName
       ? (await listRemoteRefs(repo.git, 'origin', 'refs/tags/')).get(tagName)
       : undefined;
+    const releaseBranch = release ? releaseBranchName(config, service.name, version) : undefined;
+
+    // The source commit must be in origin, on a branch that is not a GitOps branch, before the
+    // ledger records it (a build) or a release tag is made on it.
+    let buildOnReleaseBranch: boolean | undefined;
+    if (artifact && (source === 'build' || (tagName && !existingTag))) {
+      const branches = await branchesContaining({
+        url: remote.url,
+        authHeader: remote.authHeader,
+        commit: artifact.commit,
+        exclude: [...config.environments.values()].map((e) => e.branch),
+      });
+      if (branches.length === 0)
+        throw new UserError(
+          `Promotion of ${service.name} to ${to.name} refused, nothing was changed: source commit ${artifact.commit} (${source === 'build' ? 'input "source-commit"' : `recorded in ${source}`}) is not on any branch of origin; push it first, or pass the commit the image was built from`,
+        );
+      if (source === 'build' && releaseBranch) buildOnReleaseBranch = branches.includes(releaseBranch);
+    }
 
     // 2. Policy, before anything changes.
     const policy = checkPromotion({
@@ -148,6 +179,8 @@ async function main(): Promise<void> {
         current?.version && current.digest ? { version: current.version, digest: current.digest } : undefined,
       existingTagCommit: existingTag?.commit,
       tagName,
+      releaseBranch,
+      buildOnReleaseBranch,
       allowDowngrade,
       now: now(),
     });
@@ -226,7 +259,7 @@ async function main(): Promise<void> {
     let tagOutcome: 'created' | 'exists' | 'would create' | undefined;
     let branchOutcome: string | undefined;
     if (tagName) {
-      const branchName = releaseBranchName(config, service.name, version);
+      const branchName = releaseBranch!;
       if (dryRun) tagOutcome = existingTag ? 'exists' : 'would create';
       else {
         tagOutcome = await ensureTag(repo.git, {

@@ -71,7 +71,20 @@ export function readConfigDocument(
       `Map keys must be unique; ${show(duplicate.key)} is repeated (first at line ${first.line})`,
     );
   }
-  const locate = (path: KeyPath): Location => {
+  const locate = (path: KeyPath, atKey = false): Location => {
+    // A key's own position (an unknown or misnamed key), rather than its value's.
+    if (atKey && path.length > 0) {
+      const parent = doc.getIn(path.slice(0, -1), true);
+      if (isMap(parent)) {
+        const last = path[path.length - 1];
+        const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(last));
+        const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+        if (range) {
+          const pos = lines.linePos(range[0]);
+          return { file, line: pos.line, column: pos.col };
+        }
+      }
+    }
     // Walk up until a node exists (a missing key is reported at its parent).
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
@@ -82,5 +95,17 @@ export function readConfigDocument(
     }
     return { file };
   };
-  return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, locate };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // The `yaml` library's guard against alias bombs ("billion laughs").
+    if (err instanceof ReferenceError && /alias/i.test(err.message))
+      throw new UserError(
+        `${file}: too many YAML alias expansions (more than 100); expected a config without deeply nested aliases (*name)`,
+        { file },
+      );
+    throw err;
+  }
+  return { value, locate };
 }

@@ -14,8 +14,9 @@ import { parseApprovalSetting, type ApprovalPolicy } from './approval.js';
 import type { KeyPath, Location } from './config-document.js';
 import { loadPlain } from './config-fast.js';
 import { UserError, show } from './errors.js';
-import { hasGlobChars, normaliseRepoPath } from './paths.js';
-import { placeholdersOf, type Placeholder } from './templates.js';
+import { hasGlobChars, normaliseRepoPath, writablePathProblem } from './paths.js';
+import { gitRefNameProblem } from './refnames.js';
+import { placeholdersOf, render, type Placeholder } from './templates.js';
 import { readVerify, type VerifySpec } from './verify-config.js';
 
 export const DEFAULT_CONFIG_PATH = '.github/sd-actions.yml';
@@ -61,6 +62,13 @@ export interface EnvironmentConfig {
   allowDowngrade: boolean;
   /** Deployment checks (verify-config.ts). */
   verify?: VerifySpec;
+  /**
+   * Whether a build (digest + source-commit) may be promoted straight into this environment,
+   * skipping its `from`: true for entry environments; 'hotfix' (the default for the environment
+   * right after an entry one): only a release version built from its release branch; false
+   * (the default further down the chain): never.
+   */
+  acceptBuilds: boolean | 'hotfix';
 }
 
 export interface GitConfig {
@@ -134,7 +142,7 @@ export function refNameProblem(name: string): string | undefined {
 class Reader {
   constructor(
     readonly file: string,
-    private readonly locate: (path: KeyPath) => Location,
+    private readonly locate: (path: KeyPath, atKey?: boolean) => Location,
   ) {}
 
   fail(path: KeyPath, value: unknown, expected: string): never {
@@ -144,9 +152,9 @@ class Reader {
   }
 
   /** Like fail, for messages that do not quote a value. */
-  failText(path: KeyPath, text: string): never {
+  failText(path: KeyPath, text: string, atKey = false): never {
     const key = path.length ? path.join('.') : '(top level)';
-    throw new UserError(`${this.file}: ${key}: ${text}`, this.locate(path));
+    throw new UserError(`${this.file}: ${key}: ${text}`, this.locate(path, atKey));
   }
 
   /** A mapping whose keys are all in `allowed` ('any': names, checked by the caller). */
@@ -160,6 +168,7 @@ class Reader {
         this.failText(
           [...path, key],
           `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${allowed.join(', ')}`,
+          true,
         );
       }
     }
@@ -258,9 +267,7 @@ function readConfig(r: Reader, rootValue: unknown): Config {
 
   const manifestsRaw = r.string(['manifests'], root.manifests, DEFAULT_MANIFESTS);
   r.template(['manifests'], manifestsRaw, ['environment']);
-  const manifests = r
-    .repoPath(['manifests'], manifestsRaw.replace(/\{environment\}/g, '\u0001'), false)
-    .replace(/\u0001/g, '{environment}');
+  const manifests = readManifestsPath(r, manifestsRaw, [...environments.keys()]);
   const branches = [...environments.values()].map((e) => e.branch);
   if (new Set(branches).size !== branches.length && !placeholdersOf(manifests).includes('environment')) {
     r.fail(
@@ -290,7 +297,70 @@ function readConfig(r: Reader, rootValue: unknown): Config {
     if (problem) r.fail(['git', key], git[key], `${problem}; expected a git ref name template`);
   }
 
+  checkServiceRefNames(r, services, git);
+
   return { file, registry, services, shared, environments, manifests, git };
+}
+
+/**
+ * The `manifests` template: a plain file path inside the repository, outside `.git/`, for every
+ * environment. Checked on the template with each environment's name in place, and the message
+ * quotes the template as written.
+ */
+function readManifestsPath(r: Reader, raw: string, environments: readonly string[]): string {
+  if (hasGlobChars(raw.replace(/\{environment\}/g, 'x')))
+    r.fail(
+      ['manifests'],
+      raw,
+      'is a glob; expected a file path template like release-manifests/{environment}.yaml',
+    );
+  const samples = placeholdersOf(raw).length ? ['x', ...environments] : ['x'];
+  let normalised: string | undefined;
+  for (const name of samples) {
+    const rendered = raw.replace(/\{environment\}/g, name);
+    const result = normaliseRepoPath(rendered);
+    const problem = 'problem' in result ? result.problem : writablePathProblem(result.path);
+    if (problem)
+      r.fail(
+        ['manifests'],
+        raw,
+        `${problem}${name === 'x' ? '' : ` (for environment ${name}: ${rendered})`}; expected a file path inside the repository like release-manifests/{environment}.yaml`,
+      );
+    if (name === 'x' && 'path' in result) normalised = result.path;
+  }
+  // Normalising never touches the placeholder's segment: "x" stands where {environment} was.
+  return raw.includes('{environment}') ? normaliseTemplate(raw) : normalised!;
+}
+
+/** Normalise a path template segment by segment, keeping placeholders as they are. */
+function normaliseTemplate(raw: string): string {
+  return raw
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/');
+}
+
+/**
+ * Every service must be able to form its release tag and release branch: "api.lock" or "a..b"
+ * would pass everything else and then fail at the tag, half-way through a promotion.
+ */
+function checkServiceRefNames(r: Reader, services: Map<string, ServiceConfig>, git: GitConfig): void {
+  const sample = { version: '1.0.0', major: '1', minor: '0', patch: '0' };
+  for (const name of services.keys()) {
+    for (const [key, template, kind] of [
+      ['tag', git.tag, 'release tag'],
+      ['releaseBranch', git.releaseBranch, 'release branch'],
+    ] as const) {
+      const ref = render(template, { ...sample, service: name });
+      const problem = gitRefNameProblem(ref) ?? gitRefNameProblem(name);
+      if (problem)
+        r.failText(
+          ['services', name],
+          `${show(name)} cannot be a service name: its ${kind} ${show(ref)} (git.${key}) is not a valid git ref name (${problem}); expected a name without "..", a ".lock" ending or a leading "."`,
+          true,
+        );
+    }
+  }
 }
 
 function readRegistry(r: Reader, value: unknown): RegistryConfig {
@@ -346,6 +416,7 @@ function readServices(r: Reader, value: unknown): Map<string, ServiceConfig> {
       r.failText(
         ['services', name],
         `${show(name)} is not a valid service name; expected letters, digits, ".", "_" or "-" (at most 64)`,
+        true,
       );
     const entry = r.object(['services', name], raw[name] ?? {}, ['path', 'image', 'dependsOn', 'verify']);
     const path = r.repoPath(['services', name, 'path'], entry.path, false);
@@ -378,12 +449,14 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
   const names = Object.keys(raw);
   if (names.length === 0) r.fail(['environments'], raw, 'is empty; expected at least one environment');
   const envs = new Map<string, EnvironmentConfig>();
+  const defaulted = new Set<string>();
   for (const name of names) {
     const p = ['environments', name];
     if (!NAME.test(name))
       r.failText(
         p,
         `${show(name)} is not a valid environment name; expected letters, digits, ".", "_" or "-"`,
+        true,
       );
     const e = r.object(p, raw[name] ?? {}, [
       'from',
@@ -394,6 +467,7 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
       'soakPolicy',
       'allowDowngrade',
       'verify',
+      'acceptBuilds',
     ]);
     const from = e.from === undefined || e.from === null ? undefined : r.string([...p, 'from'], e.from);
     const branch = r.string([...p, 'branch'], e.branch, `gitops/${name}`);
@@ -445,11 +519,29 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
     if (soakPolicy !== 'warn' && soakPolicy !== 'fail')
       r.fail([...p, 'soakPolicy'], soakPolicy, 'is not a soak policy; expected warn or fail');
     const allowDowngrade = r.boolean([...p, 'allowDowngrade'], e.allowDowngrade, false);
+    let acceptBuilds: boolean | 'hotfix' | undefined;
+    if (e.acceptBuilds !== undefined && e.acceptBuilds !== null) {
+      if (e.acceptBuilds !== true && e.acceptBuilds !== false && e.acceptBuilds !== 'hotfix')
+        r.fail([...p, 'acceptBuilds'], e.acceptBuilds, 'is not valid; expected true, false or hotfix');
+      acceptBuilds = e.acceptBuilds;
+    }
     const verify = readVerify(r, [...p, 'verify'], e.verify);
     envs.set(name, {
-      ...{ name, from, branch, tags, approvals, approval, minSoak, minSoakMs, soakPolicy, allowDowngrade },
+      name,
+      from,
+      branch,
+      tags,
+      approvals,
+      approval,
+      minSoak,
+      minSoakMs,
+      soakPolicy,
+      allowDowngrade,
+      // Resolved below, once every environment's `from` is known.
+      acceptBuilds: acceptBuilds ?? (from === undefined ? true : 'hotfix'),
       ...(verify ? { verify } : {}),
     });
+    if (acceptBuilds === undefined) defaulted.add(name);
   }
   // The `from` links must name defined environments and must not loop.
   for (const env of envs.values()) {
@@ -475,6 +567,12 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
         );
       seen.push(cur.name);
     }
+  }
+  // Default acceptBuilds: hotfix builds may enter right after an entry environment (where
+  // hotfix.yml promotes them); further down the chain only through it.
+  for (const env of envs.values()) {
+    if (!defaulted.has(env.name) || env.from === undefined) continue;
+    env.acceptBuilds = envs.get(env.from)?.from === undefined ? 'hotfix' : false;
   }
   return envs;
 }

@@ -27,7 +27,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { UserError, show } from './errors.js';
-import { normaliseRepoPath } from './paths.js';
+import { normaliseRepoPath, writablePathProblem } from './paths.js';
 
 export type YamlKey = string | number;
 export type YamlValue = string | { readonly [key: string]: YamlValue };
@@ -58,8 +58,18 @@ export function parseYamlDocument(text: string, file: string): Document.Parsed {
   return doc;
 }
 
-function toJS(doc: Document): unknown {
-  return doc.toJS({ maxAliasCount: 1000 });
+function toJS(doc: Document, file = 'the YAML document'): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    // The `yaml` library's guard against alias bombs: a clear refusal, not an unexpected error.
+    if (err instanceof ReferenceError && /alias/i.test(err.message))
+      throw new UserError(
+        `${file}: too many YAML alias expansions (more than 1000); expected a file without deeply nested aliases (*name)`,
+        { file },
+      );
+    throw err;
+  }
 }
 
 function keyName(node: unknown): string | undefined {
@@ -106,7 +116,7 @@ export class YamlEditor {
 
   /** The whole document as plain data (aliases and merge keys resolved). */
   toJS(): unknown {
-    return toJS(this.doc);
+    return toJS(this.doc, this.file);
   }
 
   /** The plain value at a path, or undefined when any step is missing. */
@@ -425,6 +435,8 @@ export function parseDeployFileSpec(line: string, input = 'files'): DeployFileSp
       `a path inside the repository (${'problem' in normalised ? normalised.problem : 'is the root'})`,
     );
   const path = normalised.path;
+  const unwritable = writablePathProblem(path);
+  if (unwritable) return bad(`a deployment file (${unwritable})`);
   if (!m[2]) {
     if (m[3]) return bad('path:key.path=field (a field needs a key path)');
     if (!KUSTOMIZATION.test(path))

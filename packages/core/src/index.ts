@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './paths.js';
+export * from './refnames.js';
 export * from './templates.js';
 export * from './config.js';
 export * from './changes.js';

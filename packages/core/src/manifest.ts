@@ -17,7 +17,11 @@
  * `services`) differ afterwards.
  */
 import { UserError, show } from './errors.js';
-import { YamlEditor } from './deploy-files.js';
+import type { Config, EnvironmentConfig } from './config.js';
+import { YamlEditor, type DeployFileSpec } from './deploy-files.js';
+import { writablePathProblem } from './paths.js';
+import { render } from './templates.js';
+import { classifyVersion, COMMIT_SHA_PATTERN, DIGEST_PATTERN } from './versions.js';
 
 export const MANIFEST_FIELDS = ['version', 'image', 'digest', 'commit', 'promotedAt', 'promotedBy'] as const;
 export type ManifestField = (typeof MANIFEST_FIELDS)[number];
@@ -147,4 +151,92 @@ export function promoteInManifest(
   }
   const changed = editor.setIn(['services', service], entry);
   return { text: editor.text, changed, previous };
+}
+
+/** An entry's deployment values, validated as strictly as the same values given as inputs. */
+export interface ValidatedEntry {
+  version: string;
+  image: string;
+  digest: string;
+  commit: string;
+  promotedAt?: string;
+}
+
+/**
+ * Read a manifest entry that is about to be promoted onwards: a hand edit (`digest: dev`, a short
+ * or invented commit, a version that is neither semver nor a build tag, another image) is refused
+ * naming the file and key, as an input with that value would be. Undefined when the entry does not
+ * name an artifact at all (no digest and no commit: nothing to promote).
+ */
+export function validatedEntry(
+  entry: ManifestEntry | undefined,
+  where: { file: string; service: string; image: string },
+): ValidatedEntry | undefined {
+  if (!entry || (entry.digest === undefined && entry.commit === undefined)) return undefined;
+  const key = (field: string) => `${where.file}: services.${where.service}.${field}`;
+  const fix = `fix the entry (or promote ${where.service} into that environment again)`;
+  const bad = (field: string, value: unknown, expected: string): never => {
+    throw new UserError(`${key(field)}: ${show(value)} is not valid; expected ${expected}; ${fix}`, {
+      file: where.file,
+    });
+  };
+  const { digest, commit, version, image, promotedAt } = entry;
+  if (digest === undefined || !DIGEST_PATTERN.test(digest))
+    bad('digest', digest, 'a digest like sha256:<64 lowercase hex digits> (a tag never identifies an image)');
+  if (commit === undefined || !COMMIT_SHA_PATTERN.test(commit))
+    bad('commit', commit, 'the full 40-character source commit SHA');
+  if (version === undefined || classifyVersion(version) === undefined)
+    bad('version', version, 'semver like 1.2.3 or a build tag like sha-abc1234');
+  if (image !== undefined && image !== where.image)
+    bad('image', image, `${where.image}, the image of ${where.service} in the config`);
+  if (promotedAt !== undefined && Number.isNaN(Date.parse(promotedAt)))
+    bad('promotedAt', promotedAt, 'an ISO 8601 time like 2026-01-20T10:00:00Z');
+  return { version: version!, image: where.image, digest: digest!, commit: commit!, promotedAt };
+}
+
+/** The manifest path of every environment that writes to `branch` (usually one). */
+function manifestPathsOn(config: Config, branch: string): string[] {
+  return [...config.environments.values()]
+    .filter((env) => env.branch === branch)
+    .map((env) => render(config.manifests, { environment: env.name }));
+}
+
+/**
+ * A `files` entry may not name an environment manifest on the branch it is written to: the
+ * manifest is written from the promotion alone, and the commit's trailers describe exactly that
+ * entry. (A values edit of the manifest would leave it contradicting the ledger.)
+ */
+export function checkDeployFiles(
+  config: Config,
+  environment: EnvironmentConfig,
+  specs: readonly DeployFileSpec[],
+  input = 'files',
+): void {
+  const manifests = manifestPathsOn(config, environment.branch);
+  for (const spec of specs) {
+    if (manifests.includes(spec.path))
+      throw new UserError(
+        `Input "${input}": ${show(spec.path)} is the environment manifest on ${environment.branch} (manifests: ${config.manifests} in ${config.file}); it is written from the promotion itself, so list only kustomization or values files`,
+      );
+    const problem = writablePathProblem(spec.path);
+    if (problem)
+      throw new UserError(`Input "${input}": ${show(spec.path)} ${problem}; expected a deployment file`);
+  }
+}
+
+/**
+ * The one check that the manifest text about to be committed deploys exactly the promotion
+ * whose values go into the commit's trailers (both are derived from the same object).
+ */
+export function assertManifestDeploys(
+  text: string,
+  file: string,
+  service: string,
+  promotion: ManifestPromotion,
+): void {
+  const entry = parseManifest(text, file).services.get(service);
+  if (!isSameDeployment(entry, promotion))
+    throw new UserError(
+      `${file}: services.${service} would be ${show(entry)} after the edit, not the promoted ${promotion.version} (${promotion.digest}); nothing was pushed`,
+    );
 }

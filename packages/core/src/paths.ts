@@ -26,6 +26,17 @@ export function normaliseRepoPath(raw: string): { path: string } | { problem: st
   return { path: parts.length === 0 ? '.' : parts.join('/') };
 }
 
+/**
+ * Extra rules for a normalised path the actions write (a manifest, a deploy file): never inside
+ * git's own directory. Git refuses such paths only after the registry has been changed.
+ */
+export function writablePathProblem(path: string): string | undefined {
+  if (path === '.') return 'is the repository root';
+  if (path.split('/').some((part) => part.toLowerCase() === '.git'))
+    return "is inside .git/ (git's own directory, which no commit can contain)";
+  return undefined;
+}
+
 /** True when `file` is `dir` itself or lies under it. "projects/blue" does not own "projects/blue-green/x". */
 export function isUnder(dir: string, file: string): boolean {
   if (dir === '.') return true;

@@ -4,6 +4,7 @@
  */
 import semver from 'semver';
 import type { EnvironmentConfig } from './config.js';
+import { gitRefNameProblem } from './refnames.js';
 import { classifyVersion } from './versions.js';
 
 export interface ArtifactFacts {
@@ -30,6 +31,13 @@ export interface PromotionFacts {
   /** The commit the release tag for this version points at, if the tag exists. */
   existingTagCommit?: string;
   tagName?: string;
+  /** The release branch this version would create (checked against git's ref-name rules). */
+  releaseBranch?: string;
+  /**
+   * Promoting a build (from undefined) into an environment that has a `from`: whether the source
+   * commit is on the version's release branch in origin (a hotfix build).
+   */
+  buildOnReleaseBranch?: boolean;
   allowDowngrade: boolean;
   now: Date;
 }
@@ -63,6 +71,41 @@ export function checkPromotion(f: PromotionFacts): Verdict {
   const warnings: Refusal[] = [];
   const where = `${f.service} in ${f.to.name}`;
   const entry = f.from === undefined;
+
+  // The chain: an environment takes artifacts only from its configured `from` (or, for an entry
+  // environment, from builds). A build skips the chain only where the config allows it.
+  if (f.from !== undefined && f.from !== f.to.from) {
+    refusals.push({
+      rule: 'chain-order',
+      message: f.to.from
+        ? `${f.to.name} takes artifacts from ${f.to.from} (environments.${f.to.name}.from); promoting from ${f.from} would skip the chain — promote to ${f.to.from} first, then from ${f.to.from}`
+        : `${f.to.name} has no "from": it takes builds (pass digest and source-commit), not artifacts from ${f.from}`,
+    });
+  }
+  if (entry && f.to.from !== undefined) {
+    const accept = f.to.acceptBuilds;
+    const hotfixOk = accept === 'hotfix' && f.buildOnReleaseBranch === true && isReleaseVersion(f.version);
+    if (accept !== true && !hotfixOk)
+      refusals.push({
+        rule: 'chain-from-build',
+        message:
+          accept === 'hotfix'
+            ? `${f.to.name} takes builds only as hotfixes (environments.${f.to.name}.acceptBuilds: hotfix): a release version whose source commit is on its release branch${f.releaseBranch ? ` (${f.releaseBranch})` : ''}; otherwise promote through ${f.to.from}`
+            : `${f.to.name} takes artifacts from ${f.to.from}, not builds (environments.${f.to.name}.acceptBuilds is false); promote the build into ${f.to.from} first, or set acceptBuilds: true for ${f.to.name}`,
+      });
+  }
+
+  for (const [kind, name] of [
+    ['release tag', f.tagName],
+    ['release branch', f.releaseBranch],
+  ] as const) {
+    const problem = name === undefined ? undefined : gitRefNameProblem(name);
+    if (problem)
+      refusals.push({
+        rule: 'ref-name',
+        message: `the ${kind} ${JSON.stringify(name)} is not a valid git ref name (${problem}); rename the service or change the git templates`,
+      });
+  }
 
   if (!f.artifact) {
     refusals.push({

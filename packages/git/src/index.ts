@@ -5,3 +5,4 @@ export * from './update-branch.js';
 export * from './refs.js';
 export * from './paths-at.js';
 export * from './contains.js';
+export * from './reach.js';

@@ -3,6 +3,8 @@
  * deployment files), with fetch-edit-push retry. A re-run that changes nothing makes no commit.
  */
 import {
+  assertManifestDeploys,
+  checkDeployFiles,
   editDeployFile,
   isSameDeployment,
   newManifestText,
@@ -67,6 +69,7 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
   const manifestPath = manifestPathOf(config, environment.name);
   const where = (path: string) => `${branch}:${path}`;
   const log = options.log ?? (() => undefined);
+  checkDeployFiles(config, environment, options.specs ?? []);
   // What the entry was when we started: a later attempt that finds it changed to something else
   // has raced with a promotion of the same service, which we must not silently overwrite.
   let firstSeen: ManifestEntry | undefined;
@@ -125,6 +128,8 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
       if (touched.length === 0) return { value };
       // A first promotion creates the manifest even when only `files` changed.
       if (!files[manifestPath] && existing === undefined) files[manifestPath] = edited.text;
+      // The manifest committed and the trailers below come from `promotion` alone.
+      assertManifestDeploys(files[manifestPath] ?? text, where(manifestPath), service.name, promotion);
       const message = promotionMessage({
         service: service.name,
         environment: environment.name,
