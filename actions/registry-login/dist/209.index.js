@@ -77,7 +77,20 @@ function readConfigDocument(text, file) {
         const first = lines.linePos(duplicate.firstOffset);
         invalid(duplicate.offset, `Map keys must be unique; ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .show */ .WU)(duplicate.key)} is repeated (first at line ${first.line})`);
     }
-    const locate = (path) => {
+    const locate = (path, atKey = false) => {
+        // A key's own position (an unknown or misnamed key), rather than its value's.
+        if (atKey && path.length > 0) {
+            const parent = doc.getIn(path.slice(0, -1), true);
+            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(parent)) {
+                const last = path[path.length - 1];
+                const pair = parent.items.find((p) => (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(p.key) && String(p.key.value) === String(last));
+                const range = pair && (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(pair.key) ? pair.key.range : undefined;
+                if (range) {
+                    const pos = lines.linePos(range[0]);
+                    return { file, line: pos.line, column: pos.col };
+                }
+            }
+        }
         // Walk up until a node exists (a missing key is reported at its parent).
         for (let n = path.length; n >= 0; n--) {
             const node = doc.getIn(path.slice(0, n), true);
@@ -88,7 +101,17 @@ function readConfigDocument(text, file) {
         }
         return { file };
     };
-    return { value: doc.toJS({ maxAliasCount: 100 }), locate };
+    let value;
+    try {
+        value = doc.toJS({ maxAliasCount: 100 });
+    }
+    catch (err) {
+        // The `yaml` library's guard against alias bombs ("billion laughs").
+        if (err instanceof ReferenceError && /alias/i.test(err.message))
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`${file}: too many YAML alias expansions (more than 100); expected a config without deeply nested aliases (*name)`, { file });
+        throw err;
+    }
+    return { value, locate };
 }
 
 
