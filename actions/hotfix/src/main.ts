@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const line = getString('line');
   const dryRun = getBoolean('dry-run');
 
-  const remote = await resolveRemote(workspace, 'origin', getString('token'));
+  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: core.setSecret });
   const git = workspaceGit(workspace, remote);
 
   const tags = await listTags(git, 'origin', config.git.tag, { service: service.name });

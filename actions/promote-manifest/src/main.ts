@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const attempts = getInteger('push-attempts', 10, 1, 50);
   const remoteName = getString('remote') ?? 'origin';
 
-  const remote = await resolveRemote(workspace, remoteName, getString('token'));
+  const remote = await resolveRemote(workspace, remoteName, getString('token'), { mask: core.setSecret });
   const manifestPath = manifestPathOf(config, environment.name);
   const branch = environment.branch;
   const promotion: ManifestPromotion = {

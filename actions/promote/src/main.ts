@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const credentials = readRegistryCredentials();
   const actor = context.actor || undefined;
 
-  const remote = await resolveRemote(workspace, 'origin', getString('token'));
+  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: core.setSecret });
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   const registry = openRegistry(config.registry, { workspace, credentials });
   try {
@@ -281,7 +281,7 @@ async function main(): Promise<void> {
     for (const w of verdict.warnings) summary += `\n> ⚠ ${w.message}\n`;
     if (dryRun && update.diff)
       summary += `\n<details open><summary>Manifest diff</summary>\n\n\`\`\`diff\n${update.diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
-    summary += `\n#### What runs where\n\n${await statusSection(repo, config, { service: service.name, environment: to.name })}`;
+    summary += `\n#### What runs where\n\n${await statusSection(repo, config, { service: service.name, environment: to.name }, (w) => core.warning(w, { title: 'Status matrix' }))}`;
     await writeSummary(summary);
   } finally {
     await registry.close?.();

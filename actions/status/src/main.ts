@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
   const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
-  const remote = await resolveRemote(workspace, 'origin', getString('token'));
+  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: core.setSecret });
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   try {
     const rows = statusMatrix(config, await readDeployed(repo, config));

@@ -2,16 +2,10 @@
  * Job summaries: tables people would rather read than logs. Cells are escaped so a value can
  * never break the table or inject markup.
  */
-import { appendSummary } from './runner.js';
+import { escapeCell } from '@sd-actions/core';
+import { summary } from './log.js';
 
-export function escapeCell(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '&#124;')
-    .replace(/\r?\n/g, '<br>');
-}
+export { escapeCell };
 
 /** A GitHub-flavoured markdown table. Cells are plain text unless wrapped with `raw()`. */
 export function markdownTable(headers: string[], rows: (string | Raw)[][]): string {
@@ -41,5 +35,6 @@ export function link(text: string, url: string | undefined): Raw | string {
 
 /** Append markdown to the step summary, if the runner gave us one. */
 export async function writeSummary(markdown: string): Promise<void> {
-  appendSummary(markdown);
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  await summary.addRaw(markdown, true).write();
 }

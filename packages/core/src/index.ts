@@ -12,3 +12,4 @@ export * from './trailers.js';
 export * from './deploy-files.js';
 export * from './manifest.js';
 export * from './backoff.js';
+export * from './markdown.js';
