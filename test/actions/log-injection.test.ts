@@ -162,3 +162,37 @@ environments:
     expectNoForgedCommands(run);
   });
 });
+
+describe('config input containment (and the failure summary)', () => {
+  let root: string;
+  let work: string;
+
+  beforeAll(() => {
+    root = tempDir('inject-config-');
+    ({ work } = originAndClone(root));
+    commit(work, 'base', { '.github/sd-actions.yml': 'services:\n  blue: { path: projects/blue }\n' });
+  });
+
+  afterAll(() => removeDir(root));
+
+  test.each(['/etc/passwd', '../origin.git/config'])(
+    'config %j is refused before it is read, and the failure has a job summary',
+    async (config) => {
+      const run = await runAction('status', {
+        workspace: work,
+        event: 'workflow_dispatch',
+        inputs: { config },
+      });
+      expect(run.code).toBe(1);
+      expect(run.annotations).toHaveLength(1);
+      expect(run.annotations[0]!.message).toBe(
+        `Input "config": ${JSON.stringify(config)} is outside the workspace ${JSON.stringify(work)}; expected a path inside the repository, like .github/sd-actions.yml`,
+      );
+      expect(run.stdout).not.toContain('root:');
+      expect(run.stdout).not.toContain('[core]');
+      expect(run.summary).toContain(': refused');
+      expect(run.summary).toContain('is outside the workspace');
+      expect(run.summary).toContain('Changes recorded before the failure: none.');
+    },
+  );
+});

@@ -4,6 +4,7 @@ import {
   core,
   getList,
   getString,
+  configInput,
   loadConfigFile,
   markdownTable,
   readContext,
@@ -18,7 +19,7 @@ import { buildTag, createdAt, ociLabels, requestedTags } from './plan.js';
 async function main(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }), 'service');
   const sourceSha = getString('source-sha') ?? context.sha;
   if (!sourceSha) throw new UserError('Input "source-sha" is required when GITHUB_SHA is not set');

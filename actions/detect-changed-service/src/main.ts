@@ -17,6 +17,7 @@ import {
   getList,
   getString,
   markdownTable,
+  configInput,
   readConfigFile,
   readContext,
   runAction,
@@ -54,7 +55,7 @@ function probeEarly(git: Git, context: ReturnType<typeof readContext>): Probe | 
 async function main(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const configFile = readConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const configFile = readConfigFile(workspace, configInput());
   const git = new Git(workspace);
   // git runs in processes of its own: start it now, so it overlaps parsing the config.
   const probe = probeEarly(git, context);

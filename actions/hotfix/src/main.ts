@@ -17,6 +17,7 @@ import {
   getBoolean,
   getList,
   getString,
+  configInput,
   loadConfigFile,
   markdownTable,
   readContext,
@@ -83,7 +84,7 @@ async function alreadyPicked(git: Git, tip: string, since: string | undefined): 
 async function main(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }));
   const commitInputs = getList('commits')
     .flatMap((c) => c.split(/\s+/))

@@ -20,6 +20,7 @@ import {
   getList,
   getString,
   link,
+  configInput,
   loadConfigFile,
   markdownTable,
   readContext,
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   const workspace = getString('working-directory') ?? context.workspace;
 
   // Everything is validated before anything is fetched or written.
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }));
   const environment = requireEnvironment(config, getString('environment', { required: true }));
   const version = getString('version', { required: true });

@@ -31,6 +31,7 @@ import {
   getList,
   getString,
   link,
+  configInput,
   loadConfigFile,
   markdownTable,
   readContext,
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const workspace = getString('working-directory') ?? context.workspace;
 
   // Inputs and config first: a mistake here changes nothing anywhere.
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }));
   const to = requireEnvironment(config, getString('to', { required: true }), 'to');
   const fromInput = getString('from');

@@ -3,6 +3,7 @@ import { renderStatusText, statusMatrix } from '@sd-actions/core';
 import {
   core,
   getString,
+  configInput,
   loadConfigFile,
   readContext,
   runAction,
@@ -14,7 +15,7 @@ import { readDeployed, resolveRemote, statusMarkdown } from '@sd-actions/gitops'
 async function main(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: core.setSecret });
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   try {

@@ -1,3 +1,4 @@
 export * from './remote.js';
 export * from './manifest-update.js';
 export * from './deployed.js';
+export * from './config-file.js';
