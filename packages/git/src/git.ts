@@ -3,7 +3,7 @@
  * Every ref that comes from outside is passed after validation or behind `--end-of-options`
  * so it can never be read as an option.
  */
-import { runProcess, type ProcessResult } from '@sd-actions/action-kit';
+import { runProcess, type ProcessResult } from './process.js';
 
 export class GitError extends Error {
   constructor(
