@@ -9,14 +9,14 @@ import {
   markdownTable,
   readContext,
   readRegistryCredentials,
-  runAction,
   runProcess,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { DIGEST, openRegistry, retag, TAG, type Manifest, type TagAction } from '@sd-actions/registry';
 import { buildTag, createdAt, ociLabels, requestedTags } from './plan.js';
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
   const config = await loadConfigFile(workspace, configInput());
@@ -183,5 +183,3 @@ function summary(o: Outcome): string {
       : '';
   return heading + table + note;
 }
-
-await runAction(main);

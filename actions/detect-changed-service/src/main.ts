@@ -20,7 +20,6 @@ import {
   configInput,
   readConfigFile,
   readContext,
-  runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { Git } from '@sd-actions/git';
@@ -52,7 +51,8 @@ function probeEarly(git: Git, context: ReturnType<typeof readContext>): Probe | 
   }
 }
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
   const configFile = readConfigFile(workspace, configInput());
@@ -138,5 +138,3 @@ async function main(): Promise<void> {
       : '_No service changed._\n';
   await writeSummary(heading + how + table);
 }
-
-await runAction(main);

@@ -6,13 +6,13 @@ import {
   configInput,
   loadConfigFile,
   readContext,
-  runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { ScratchRepo } from '@sd-actions/git';
 import { readDeployed, resolveRemote, statusMarkdown } from '@sd-actions/gitops';
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
   const config = await loadConfigFile(workspace, configInput());
@@ -33,5 +33,3 @@ async function main(): Promise<void> {
     await repo.dispose();
   }
 }
-
-await runAction(main);
