@@ -13,6 +13,8 @@ import {
 } from '@sd-actions/core';
 import {
   code,
+  commitUrl,
+  diffDetails,
   core,
   getBoolean,
   getInteger,
@@ -24,13 +26,13 @@ import {
   loadConfigFile,
   markdownTable,
   readContext,
-  runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { parseIdentity, redactUrl, ScratchRepo } from '@sd-actions/git';
 import { manifestPathOf, NO_PREVIOUS, resolveRemote, updateManifest } from '@sd-actions/gitops';
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
 
@@ -115,8 +117,7 @@ async function main(): Promise<void> {
     core.info(`${service.name} in ${environment.name}: ${status}`);
     if (update.changed) core.info(update.diff);
 
-    const commitUrl = (sha: string) =>
-      context.repository ? `${context.serverUrl}/${context.repository}/commit/${sha}` : undefined;
+    const urlOf = (sha: string) => commitUrl(context, sha);
     const chain = environmentChain(config, environment.name)
       .map((e) => e.name)
       .join(' → ');
@@ -129,18 +130,15 @@ async function main(): Promise<void> {
           fromName ? `${environment.name} (from ${fromName}; ${chain})` : environment.name,
           `${previous?.version ?? 'none'} → ${version}`,
           code(digest),
-          sourceCommit ? link(sourceCommit.slice(0, 12), commitUrl(sourceCommit)) : '—',
-          update.commit && !dryRun ? link(update.commit.slice(0, 12), commitUrl(update.commit)) : '—',
+          sourceCommit ? link(sourceCommit.slice(0, 12), urlOf(sourceCommit)) : '—',
+          update.commit && !dryRun ? link(update.commit.slice(0, 12), urlOf(update.commit)) : '—',
         ],
       ],
     );
     const files = update.touched.length
       ? `\nFiles on \`${branch}\`: ${update.touched.map((f) => `\`${f}\``).join(', ')}\n`
       : '';
-    const diff =
-      update.changed && dryRun
-        ? `\n<details open><summary>Diff</summary>\n\n\`\`\`diff\n${update.diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`
-        : '';
+    const diff = update.changed && dryRun ? diffDetails('Diff', update.diff) : '';
     await writeSummary(
       `${heading}${table}\n${status.charAt(0).toUpperCase()}${status.slice(1)}.\n${files}${diff}`,
     );
@@ -148,5 +146,3 @@ async function main(): Promise<void> {
     await repo.dispose();
   }
 }
-
-await runAction(main);

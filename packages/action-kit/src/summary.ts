@@ -33,6 +33,19 @@ export function link(text: string, url: string | undefined): Raw | string {
   return raw(`<a href="${escapeCell(url)}">${escapeCell(text)}</a>`);
 }
 
+/** The web page of a commit of this repository, when the runner told us the repository. */
+export function commitUrl(
+  context: { serverUrl: string; repository: string },
+  sha: string,
+): string | undefined {
+  return context.repository ? `${context.serverUrl}/${context.repository}/commit/${sha}` : undefined;
+}
+
+/** A collapsible diff for a summary; a ``` in the diff cannot end the code block. */
+export function diffDetails(title: string, diff: string): string {
+  return `\n<details open><summary>${escapeCell(title)}</summary>\n\n\`\`\`diff\n${diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
+}
+
 /** Append markdown to the step summary, if the runner gave us one. */
 export async function writeSummary(markdown: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
