@@ -35,12 +35,14 @@ export async function runProcess(
     cwd: options.cwd,
     env,
     input: options.input === undefined ? undefined : Buffer.from(options.input),
-    silent: !options.inherit,
+    // Never echo the command line (`[command]…`): a multi-line argument could start a workflow
+    // command in the log. Streamed output is passed through as the process wrote it.
+    silent: true,
     ignoreReturnCode: true,
     failOnStdErr: false,
     listeners: {
-      stdout: (chunk: Buffer) => out.push(chunk),
-      stderr: (chunk: Buffer) => err.push(chunk),
+      stdout: (chunk: Buffer) => (options.inherit ? process.stdout.write(chunk) : out.push(chunk)),
+      stderr: (chunk: Buffer) => (options.inherit ? process.stderr.write(chunk) : err.push(chunk)),
     },
   });
   return { code: code ?? 128, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
