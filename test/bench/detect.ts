@@ -321,6 +321,7 @@ async function main(): Promise<void> {
     await measure(fx, cached, work);
   } finally {
     rmSync(work, { recursive: true, force: true });
+    rmSync(join(fx.repo, '.git', `sd-bench-touched-only-${process.pid}.yml`), { force: true });
   }
 }
 
@@ -343,9 +344,10 @@ async function measure(fx: Fixture, cached: boolean, work: string): Promise<void
 
   // Breakdown configs, passed by absolute path through the `config` input: only the touched
   // services (isolates the cost of a 2,000-service config), and a missing file (the action stops
-  // at config load: Node start-up plus evaluating the bundle).
+  // at config load: Node start-up plus evaluating the bundle). The config must be inside the
+  // workspace, so they go in the repository's .git directory (untracked, invisible to the diff).
   const fullConfig = readFileSync(join(fx.repo, '.github', 'sd-actions.yml'), 'utf8').split('\n');
-  const smallConfig = join(work, 'touched-only.yml');
+  const smallConfig = join(fx.repo, '.git', `sd-bench-touched-only-${process.pid}.yml`);
   writeFileSync(
     smallConfig,
     fullConfig
@@ -405,7 +407,7 @@ async function measure(fx: Fixture, cached: boolean, work: string): Promise<void
     return check(await detect(env, smallConfig)).ms;
   });
   const loadOnly = variant('  same, config missing (start-up + bundle)', async (env) => {
-    return checkFails(await detect(env, join(work, 'missing.yml'))).ms;
+    return checkFails(await detect(env, join(fx.repo, '.git', 'sd-bench-missing.yml'))).ms;
   });
   const all = [gitDiff, nodeStart, action, small, loadOnly];
 

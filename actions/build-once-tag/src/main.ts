@@ -4,21 +4,22 @@ import {
   core,
   getList,
   getString,
+  configInput,
   loadConfigFile,
   markdownTable,
   readContext,
   readRegistryCredentials,
-  runAction,
   runProcess,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { DIGEST, openRegistry, retag, TAG, type Manifest, type TagAction } from '@sd-actions/registry';
 import { buildTag, createdAt, ociLabels, requestedTags } from './plan.js';
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }), 'service');
   const sourceSha = getString('source-sha') ?? context.sha;
   if (!sourceSha) throw new UserError('Input "source-sha" is required when GITHUB_SHA is not set');
@@ -182,5 +183,3 @@ function summary(o: Outcome): string {
       : '';
   return heading + table + note;
 }
-
-await runAction(main);

@@ -1,11 +1,9 @@
 /** The pure parts of build-once-tag: the build tag, the requested tags and the OCI labels. */
-import { render, show, UserError, type TemplateValues } from '@sd-actions/core';
+import { render, SHA_PREFIX, show, UserError, type TemplateValues } from '@sd-actions/core';
 import { checkTag, tagKind, type RetagRequest } from '@sd-actions/registry';
 
-const SHA = /^[0-9a-f]{7,64}$/;
-
 export function buildTag(sourceSha: string, input = 'source-sha'): string {
-  if (!SHA.test(sourceSha))
+  if (!SHA_PREFIX.test(sourceSha))
     throw new UserError(
       `Input "${input}": ${show(sourceSha)} is not valid; expected a commit SHA (7 to 40 lowercase hex digits)`,
     );

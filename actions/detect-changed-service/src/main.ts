@@ -19,9 +19,9 @@ import {
   getList,
   getString,
   markdownTable,
+  configInput,
   readConfigFile,
   readContext,
-  runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { Git, pathsAt } from '@sd-actions/git';
@@ -53,10 +53,11 @@ function probeEarly(git: Git, context: ReturnType<typeof readContext>): Probe | 
   }
 }
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const configFile = readConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const configFile = readConfigFile(workspace, configInput());
   const git = new Git(workspace);
   // git runs in processes of its own: start it now, so it overlaps parsing the config.
   const probe = probeEarly(git, context);
@@ -143,5 +144,3 @@ async function main(): Promise<void> {
       : '_No service changed._\n';
   await writeSummary(heading + how + table);
 }
-
-await runAction(main);

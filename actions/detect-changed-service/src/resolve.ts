@@ -3,7 +3,7 @@
  * checkout step by step when they are missing.
  */
 import { core } from '@sd-actions/action-kit';
-import { UserError, type ChangedFile, type ComparePlan } from '@sd-actions/core';
+import { FULL_SHA, SHA_PREFIX, UserError, type ChangedFile, type ComparePlan } from '@sd-actions/core';
 import type { Git } from '@sd-actions/git';
 
 export interface Resolved {
@@ -96,8 +96,6 @@ export interface Probe {
   diff: Promise<ChangedFile[]> | undefined;
 }
 
-const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-
 export function probeComparison(git: Git, plan: DiffPlan): Probe {
   const probe: Probe = {
     head: plan.head,
@@ -157,7 +155,7 @@ export async function resolveComparison(
   }
 
   let base = baseLocal ?? (await ensureCommit(git, plan.base, options.remote, shallow));
-  if (!base && shallow && /^[0-9a-f]{7,64}$/i.test(plan.base)) {
+  if (!base && shallow && SHA_PREFIX.test(plan.base.toLowerCase())) {
     // Some servers refuse to serve a commit by SHA: deepen the head's history until it shows up.
     for (const depth of depthSteps(options.maxDepth)) {
       core.info(`Shallow checkout: deepening to ${depth} commits to find ${plan.base.slice(0, 12)}`);

@@ -8,6 +8,7 @@ import {
   planHotfix,
   releaseTagName,
   requireService,
+  SHA_PREFIX,
   show,
   UserError,
   type ChangedFile,
@@ -19,10 +20,10 @@ import {
   getBoolean,
   getList,
   getString,
+  configInput,
   loadConfigFile,
   markdownTable,
   readContext,
-  runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
 import {
@@ -36,14 +37,10 @@ import {
 } from '@sd-actions/git';
 import { resolveRemote, workspaceGit } from '@sd-actions/gitops';
 
-const SHA = /^[0-9a-f]{7,40}$/i;
-
 /** Full SHAs of the commits to pick, read from the checkout's history (unshallowed if needed). */
 async function resolveCommits(git: Git, inputs: string[]): Promise<string[]> {
-  if ((await git.run(['rev-parse', '--is-shallow-repository'])) === 'true') {
-    core.info('The checkout is shallow: fetching the history the cherry-picks need');
-    await git.run(['fetch', '--quiet', '--unshallow', '--no-tags', 'origin']);
-  }
+  if (await git.unshallow('origin'))
+    core.info('The checkout was shallow: fetched the history the cherry-picks need');
   const full: string[] = [];
   for (const sha of inputs) {
     let resolved = await git.resolveCommit(sha);
@@ -83,24 +80,25 @@ async function alreadyPicked(git: Git, tip: string, since: string | undefined): 
   return new Set([...log.matchAll(/\(cherry picked from commit ([0-9a-f]{40})\)/g)].map((m) => m[1]!));
 }
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }));
   const commitInputs = getList('commits')
     .flatMap((c) => c.split(/\s+/))
     .filter(Boolean);
   if (commitInputs.length === 0) throw new UserError('Input "commits" is required but was not given');
   for (const c of commitInputs)
-    if (!SHA.test(c))
+    if (!SHA_PREFIX.test(c.toLowerCase()))
       throw new UserError(
-        `Input "commits": ${show(c)} is not valid; expected a commit SHA (7 to 40 hex digits)`,
+        `Input "commits": ${show(c)} is not valid; expected a commit SHA (7 to 64 hex digits)`,
       );
   const line = getString('line');
   const dryRun = getBoolean('dry-run');
 
-  const remote = await resolveRemote(workspace, 'origin', getString('token'));
+  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: core.setSecret });
   const git = workspaceGit(workspace, remote);
 
   const tags = await listTags(git, 'origin', config.git.tag, { service: service.name });
@@ -230,5 +228,3 @@ function report(o: {
   core.setOutput('base-version', o.base);
   core.setOutput('changed', o.changed ? 'true' : 'false');
 }
-
-await runAction(main);

@@ -13,6 +13,8 @@ import {
 } from '@sd-actions/core';
 import {
   code,
+  commitUrl,
+  diffDetails,
   core,
   getBoolean,
   getInteger,
@@ -20,21 +22,22 @@ import {
   getList,
   getString,
   link,
+  configInput,
   loadConfigFile,
   markdownTable,
   readContext,
-  runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { parseIdentity, redactUrl, requireRemoteCommit, ScratchRepo } from '@sd-actions/git';
 import { manifestPathOf, NO_PREVIOUS, resolveRemote, updateManifest } from '@sd-actions/gitops';
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
 
   // Everything is validated before anything is fetched or written.
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }));
   const environment = requireEnvironment(config, getString('environment', { required: true }));
   const version = getString('version', { required: true });
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
   const attempts = getInteger('push-attempts', 10, 1, 50);
   const remoteName = getString('remote') ?? 'origin';
 
-  const remote = await resolveRemote(workspace, remoteName, getString('token'));
+  const remote = await resolveRemote(workspace, remoteName, getString('token'), { mask: core.setSecret });
   const manifestPath = manifestPathOf(config, environment.name);
   const branch = environment.branch;
   const promotion: ManifestPromotion = {
@@ -117,8 +120,7 @@ async function main(): Promise<void> {
     core.info(`${service.name} in ${environment.name}: ${status}`);
     if (update.changed) core.info(update.diff);
 
-    const commitUrl = (sha: string) =>
-      context.repository ? `${context.serverUrl}/${context.repository}/commit/${sha}` : undefined;
+    const urlOf = (sha: string) => commitUrl(context, sha);
     const chain = environmentChain(config, environment.name)
       .map((e) => e.name)
       .join(' → ');
@@ -131,18 +133,15 @@ async function main(): Promise<void> {
           fromName ? `${environment.name} (from ${fromName}; ${chain})` : environment.name,
           `${previous?.version ?? 'none'} → ${version}`,
           code(digest),
-          sourceCommit ? link(sourceCommit.slice(0, 12), commitUrl(sourceCommit)) : '—',
-          update.commit && !dryRun ? link(update.commit.slice(0, 12), commitUrl(update.commit)) : '—',
+          sourceCommit ? link(sourceCommit.slice(0, 12), urlOf(sourceCommit)) : '—',
+          update.commit && !dryRun ? link(update.commit.slice(0, 12), urlOf(update.commit)) : '—',
         ],
       ],
     );
     const files = update.touched.length
       ? `\nFiles on \`${branch}\`: ${update.touched.map((f) => `\`${f}\``).join(', ')}\n`
       : '';
-    const diff =
-      update.changed && dryRun
-        ? `\n<details open><summary>Diff</summary>\n\n\`\`\`diff\n${update.diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`
-        : '';
+    const diff = update.changed && dryRun ? diffDetails('Diff', update.diff) : '';
     await writeSummary(
       `${heading}${table}\n${status.charAt(0).toUpperCase()}${status.slice(1)}.\n${files}${diff}`,
     );
@@ -150,5 +149,3 @@ async function main(): Promise<void> {
     await repo.dispose();
   }
 }
-
-await runAction(main);

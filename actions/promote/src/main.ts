@@ -33,17 +33,20 @@ import {
 } from '@sd-actions/core';
 import {
   code,
+  commitUrl,
+  diffDetails,
   core,
   getBoolean,
   getList,
   getString,
   link,
+  recordChange,
+  configInput,
   loadConfigFile,
   markdownTable,
   readContext,
   readRegistryCredentials,
   now,
-  runAction,
   timestamp,
   writeSummary,
 } from '@sd-actions/action-kit';
@@ -65,12 +68,13 @@ import {
 import { openRegistry, planRetag, retag, tagKind, type TagAction } from '@sd-actions/registry';
 import { chooseVersion } from './version.js';
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
 
   // Inputs and config first: a mistake here changes nothing anywhere.
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }));
   const to = requireEnvironment(config, getString('to', { required: true }), 'to');
   const fromInput = getString('from');
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
   const credentials = readRegistryCredentials();
   const actor = context.actor || undefined;
 
-  const remote = await resolveRemote(workspace, 'origin', getString('token'));
+  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: core.setSecret });
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   const registry = openRegistry(config.registry, { workspace, credentials });
   const progress: PromotionProgress = { done: [] };
@@ -228,6 +232,11 @@ async function main(): Promise<void> {
     const tagPlan: TagAction[] = dryRun
       ? await planRetag(registry, service.image, art.digest, requests)
       : await retag(registry, service.image, manifest, requests);
+    for (const t of tagPlan)
+      if (!dryRun && (t.action === 'add' || t.action === 'move'))
+        recordChange(
+          `registry tag ${image}:${t.tag} ${t.action === 'add' ? 'added' : 'moved'} to ${art.digest}`,
+        );
 
     // 4. The manifest on the environment branch.
     progress.stage = 'push';
@@ -254,6 +263,8 @@ async function main(): Promise<void> {
       override: overrideRecord(verdict.overridden, override),
       log: (line) => core.info(line),
     });
+    if (!dryRun && update.commit && update.changed)
+      recordChange(`manifest commit ${update.commit.slice(0, 12)} pushed to ${update.branch}`);
 
     // 5. The release tag and branch, the first time this version is cut.
     let tagOutcome: 'created' | 'exists' | 'would create' | undefined;
@@ -268,6 +279,8 @@ async function main(): Promise<void> {
           commit: art.commit,
           message: `${service.name} ${version}`,
         });
+        if (tagOutcome === 'created')
+          recordChange(`git tag ${tagName} created on ${art.commit.slice(0, 12)}`);
         if (tagOutcome === 'created') {
           const branch = await ensureBranch(repo.git, {
             remote: 'origin',
@@ -299,14 +312,13 @@ async function main(): Promise<void> {
     if (update.diff) core.info(update.diff);
 
     // Summary: the promotion, then what runs where now.
-    const commitUrl = (sha: string) =>
-      context.repository ? `${context.serverUrl}/${context.repository}/commit/${sha}` : undefined;
+    const urlOf = (sha: string) => commitUrl(context, sha);
     const rows = [
       ['Service', service.name],
       ['From → to', `${source} → ${to.name}`],
       ['Version', `${update.previous?.version ?? 'none'} → ${version} (${how})`],
       ['Digest', code(art.digest)],
-      ['Source commit', link(art.commit.slice(0, 12), commitUrl(art.commit))],
+      ['Source commit', link(art.commit.slice(0, 12), urlOf(art.commit))],
       [
         'Registry tags',
         tagPlan
@@ -319,7 +331,7 @@ async function main(): Promise<void> {
       [
         'Manifest',
         update.commit && !dryRun
-          ? link(`${update.branch}@${update.commit.slice(0, 12)}`, commitUrl(update.commit))
+          ? link(`${update.branch}@${update.commit.slice(0, 12)}`, urlOf(update.commit))
           : update.changed
             ? `${update.branch} (would commit)`
             : `${update.branch} (already up to date)`,
@@ -339,9 +351,8 @@ async function main(): Promise<void> {
       rows.map((r) => [...r]),
     )}\n${verdictLine}\n`;
     for (const w of verdict.warnings) summary += `\n> ⚠ ${w.message}\n`;
-    if (dryRun && update.diff)
-      summary += `\n<details open><summary>Manifest diff</summary>\n\n\`\`\`diff\n${update.diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
-    summary += `\n#### What runs where\n\n${await statusSection(repo, config, { service: service.name, environment: to.name })}`;
+    if (dryRun && update.diff) summary += diffDetails('Manifest diff', update.diff);
+    summary += `\n#### What runs where\n\n${await statusSection(repo, config, { service: service.name, environment: to.name }, (w) => core.warning(w, { title: 'Status matrix' }))}`;
     await writeSummary(summary);
   } catch (err) {
     // A missing permission: say which, what already changed, and that a re-run completes it.
@@ -356,5 +367,3 @@ async function main(): Promise<void> {
     await repo.dispose();
   }
 }
-
-await runAction(main);

@@ -111,10 +111,8 @@ async function autoVersion(
     : undefined;
 
   // `auto` reads history: deepen a shallow checkout rather than guessing from a partial log.
-  if ((await workspaceGit.run(['rev-parse', '--is-shallow-repository'])) === 'true') {
-    core.info('version: auto needs the history since the last release; unshallowing the checkout');
-    await workspaceGit.run(['fetch', '--quiet', '--unshallow', '--no-tags', 'origin']);
-  }
+  if (await workspaceGit.unshallow('origin'))
+    core.info('version: auto needs the history since the last release; unshallowed the checkout');
   await ensureCommit(workspaceGit, 'origin', commit);
   if (lastCommit) await ensureCommit(workspaceGit, 'origin', lastCommit);
   const range = lastCommit ? `${lastCommit}..${commit}` : commit;

@@ -3,19 +3,20 @@ import { renderStatusText, statusMatrix } from '@sd-actions/core';
 import {
   core,
   getString,
+  configInput,
   loadConfigFile,
   readContext,
-  runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { ScratchRepo } from '@sd-actions/git';
 import { readDeployed, resolveRemote, statusMarkdown } from '@sd-actions/gitops';
 
-async function main(): Promise<void> {
+/** The action: read and validate the inputs, act, set the outputs, write the summary. */
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
-  const remote = await resolveRemote(workspace, 'origin', getString('token'));
+  const config = await loadConfigFile(workspace, configInput());
+  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: core.setSecret });
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   try {
     const rows = statusMatrix(config, await readDeployed(repo, config));
@@ -32,5 +33,3 @@ async function main(): Promise<void> {
     await repo.dispose();
   }
 }
-
-await runAction(main);

@@ -1,21 +1,31 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
-import { assertSharedRegistry, parseConfig, UserError, type Config } from '@sd-actions/core';
+/**
+ * The sd-actions config file as the actions read it: the `config` input (default
+ * `.github/sd-actions.yml`), inside the workspace (see @sd-actions/gitops `readRepoConfig`).
+ */
+import { assertSharedRegistry, DEFAULT_CONFIG_PATH, parseConfig, type Config } from '@sd-actions/core';
+import { readRepoConfig } from '@sd-actions/gitops';
+import { getString } from './inputs.js';
 
-/** Read the config file named by the `config` input, relative to the workspace: its text, and its name for messages. */
-export function readConfigFile(workspace: string, configPath: string): { text: string; file: string } {
-  const full = isAbsolute(configPath) ? configPath : join(workspace, configPath);
-  let text: string;
-  try {
-    text = readFileSync(full, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(
-      `Input "config": ${JSON.stringify(configPath)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`} in ${workspace}; expected the sd-actions config file (see the README: "Adopting sd-actions")`,
-    );
-  }
-  const shown = isAbsolute(configPath) ? relative(workspace, full) || configPath : configPath;
-  return { text, file: shown.startsWith('..') ? full : shown };
+export interface ConfigFileOptions {
+  /** How messages name the path's source (default `Input "config"`). */
+  label?: string;
+}
+
+/** The `config` input, or the default `.github/sd-actions.yml`. */
+export function configInput(): string {
+  return getString('config') ?? DEFAULT_CONFIG_PATH;
+}
+
+/**
+ * Read the config file named by the `config` input, relative to the workspace: its text, and its
+ * name for messages. The path must stay inside the workspace, also after following symlinks.
+ */
+export function readConfigFile(
+  workspace: string,
+  configPath: string,
+  options: ConfigFileOptions = {},
+): { text: string; file: string } {
+  return readRepoConfig(workspace, configPath, { label: options.label ?? 'Input "config"' });
 }
 
 /**
@@ -25,9 +35,9 @@ export function readConfigFile(workspace: string, configPath: string): { text: s
 export async function loadConfigFile(
   workspace: string,
   configPath: string,
-  options: { inGitHubActions?: boolean } = {},
+  options: ConfigFileOptions & { inGitHubActions?: boolean } = {},
 ): Promise<Config> {
-  const { text, file } = readConfigFile(workspace, configPath);
+  const { text, file } = readConfigFile(workspace, configPath, options);
   const config = await parseConfig(text, file);
   if (options.inGitHubActions ?? process.env.GITHUB_ACTIONS === 'true')
     assertSharedRegistry(config, file, workspace);

@@ -1,4 +1,4 @@
-import * as core from './runner.js';
+import * as log from './log.js';
 import { UserError } from '@sd-actions/core';
 import { getString } from './inputs.js';
 
@@ -6,7 +6,7 @@ import { getString } from './inputs.js';
 export function readRegistryCredentials(): { username: string; password?: string } | undefined {
   const username = getString('registry-username') ?? process.env.SD_ACTIONS_REGISTRY_USERNAME;
   const password = getString('registry-password') ?? process.env.SD_ACTIONS_REGISTRY_PASSWORD;
-  if (password) core.setSecret(password);
+  if (password) log.setSecret(password);
   if (password && !username)
     throw new UserError(
       'Input "registry-password" was given without "registry-username"; expected both or neither',

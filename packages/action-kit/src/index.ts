@@ -1,4 +1,7 @@
-export * as core from './runner.js';
+export * as log from './log.js';
+/** @deprecated the runner glue is `log`; "core" names the domain package (`@sd-actions/core`). */
+export * as core from './log.js';
+export { neutralise, neutraliseLine } from './log.js';
 export * from './inputs.js';
 export * from './summary.js';
 export * from './run.js';

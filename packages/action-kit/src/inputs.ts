@@ -3,11 +3,11 @@
  * turn them into values or reject them with a message that names the input, the value and what
  * was expected.
  */
-import * as core from './runner.js';
+import * as log from './log.js';
 import { UserError, show } from '@sd-actions/core';
 
 function raw(name: string): string {
-  return core.getInput(name, { trimWhitespace: true });
+  return log.getInput(name, { trimWhitespace: true });
 }
 
 function bad(name: string, value: string, expected: string): never {
@@ -34,12 +34,19 @@ export function getString(name: string, options: StringOptions = {}): string | u
   return value;
 }
 
+/**
+ * A boolean input, as strict as `@actions/core`'s getBooleanInput (the YAML 1.2 core schema:
+ * true, True, TRUE, false, False, FALSE), with a fallback when the input is not given and an
+ * error that names the input and the value.
+ */
 export function getBoolean(name: string, fallback = false): boolean {
-  const value = raw(name).toLowerCase();
+  const value = raw(name);
   if (value === '') return fallback;
-  if (['true', 'yes', 'on', '1'].includes(value)) return true;
-  if (['false', 'no', 'off', '0'].includes(value)) return false;
-  return bad(name, raw(name), 'true or false');
+  try {
+    return log.getBooleanInput(name, { trimWhitespace: true });
+  } catch {
+    return bad(name, value, 'true or false (YAML 1.2: true, True, TRUE, false, False, FALSE)');
+  }
 }
 
 export function getEnum<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

@@ -2,16 +2,10 @@
  * Job summaries: tables people would rather read than logs. Cells are escaped so a value can
  * never break the table or inject markup.
  */
-import { appendSummary } from './runner.js';
+import { escapeCell } from '@sd-actions/core';
+import { summary } from './log.js';
 
-export function escapeCell(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '&#124;')
-    .replace(/\r?\n/g, '<br>');
-}
+export { escapeCell };
 
 /** A GitHub-flavoured markdown table. Cells are plain text unless wrapped with `raw()`. */
 export function markdownTable(headers: string[], rows: (string | Raw)[][]): string {
@@ -39,7 +33,21 @@ export function link(text: string, url: string | undefined): Raw | string {
   return raw(`<a href="${escapeCell(url)}">${escapeCell(text)}</a>`);
 }
 
+/** The web page of a commit of this repository, when the runner told us the repository. */
+export function commitUrl(
+  context: { serverUrl: string; repository: string },
+  sha: string,
+): string | undefined {
+  return context.repository ? `${context.serverUrl}/${context.repository}/commit/${sha}` : undefined;
+}
+
+/** A collapsible diff for a summary; a ``` in the diff cannot end the code block. */
+export function diffDetails(title: string, diff: string): string {
+  return `\n<details open><summary>${escapeCell(title)}</summary>\n\n\`\`\`diff\n${diff.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
+}
+
 /** Append markdown to the step summary, if the runner gave us one. */
 export async function writeSummary(markdown: string): Promise<void> {
-  appendSummary(markdown);
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  await summary.addRaw(markdown, true).write();
 }

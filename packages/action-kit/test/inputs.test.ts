@@ -30,14 +30,17 @@ test('getString: required, optional and patterns name the input and the value', 
 
 test('getBoolean accepts the YAML 1.2 core spellings and rejects the rest', () => {
   expect(getBoolean('dry-run')).toBe(false);
-  for (const v of ['true', 'True', 'yes', 'on', '1'])
+  for (const v of ['true', 'True', 'TRUE', ' true '])
     expect((set('dry-run', v), getBoolean('dry-run'))).toBe(true);
-  for (const v of ['false', 'no', 'off', '0'])
+  for (const v of ['false', 'False', 'FALSE'])
     expect((set('dry-run', v), getBoolean('dry-run', true))).toBe(false);
-  set('dry-run', 'maybe');
-  expect(() => getBoolean('dry-run')).toThrow(
-    'Input "dry-run": "maybe" is not valid; expected true or false',
-  );
+  // Like @actions/core's getBooleanInput: the YAML 1.1 spellings are refused, not guessed.
+  for (const v of ['maybe', 'yes', 'on', '1', 'no', 'off', '0', 'tRUE']) {
+    set('dry-run', v);
+    expect(() => getBoolean('dry-run')).toThrow(
+      `Input "dry-run": ${JSON.stringify(v)} is not valid; expected true or false`,
+    );
+  }
 });
 
 test('getList reads lines, commas, comments and JSON arrays', () => {

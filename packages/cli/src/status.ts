@@ -1,8 +1,7 @@
 /** The status matrix from the command line: read every environment's manifest from the remote. */
-import { renderStatusText, statusMatrix, type Config } from '@sd-actions/core';
+import { DEFAULT_CONFIG_PATH, renderStatusText, statusMatrix, type Config } from '@sd-actions/core';
 import { ScratchRepo } from '@sd-actions/git';
-import { readDeployed, resolveRemote, type Deployed } from '@sd-actions/gitops';
-import { loadConfigFile } from '@sd-actions/action-kit';
+import { loadRepoConfig, readDeployed, resolveRemote, type Deployed } from '@sd-actions/gitops';
 
 export interface StatusOptions {
   repo: string;
@@ -12,8 +11,8 @@ export interface StatusOptions {
 
 export async function readStatus(options: StatusOptions): Promise<{ config: Config; deployed: Deployed }> {
   // Reading what runs where never touches the registry: fine in any CI.
-  const config = await loadConfigFile(options.repo, options.config ?? '.github/sd-actions.yml', {
-    inGitHubActions: false,
+  const config = await loadRepoConfig(options.repo, options.config ?? DEFAULT_CONFIG_PATH, {
+    label: '--config',
   });
   const remote = await resolveRemote(options.repo, options.remote ?? 'origin', undefined);
   const scratch = await ScratchRepo.open({ url: remote.url });

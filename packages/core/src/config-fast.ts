@@ -15,11 +15,9 @@
  * implements it: js-yaml's CORE_SCHEMA agrees on null and booleans but not on all numbers (it
  * reads 0b101 and -0x1f as numbers, -.5 and 400-digit integers as strings; the `yaml` library
  * does the opposite).
- *
- * Before js-yaml, scanConfig (config-scan.ts) tries the subset of YAML that real configs use.
+
  */
 import { load, Schema, Type, type State } from 'js-yaml';
-import { BOOL, NULL, number, scanConfig } from './config-scan.js';
 
 // The tags are private, so an explicit `!!int` or `!!str` is an unknown tag to js-yaml: it throws.
 const SCALAR = (name: string, resolve: (data: string) => boolean, construct: (data: string) => unknown) =>
@@ -29,7 +27,34 @@ const SCALAR = (name: string, resolve: (data: string) => boolean, construct: (da
     construct,
   });
 
-// The `yaml` library's core schema: the same rules as the scanner's (config-scan.ts).
+// The `yaml` library's core schema (yaml/dist/schema/core, common/null), in its order.
+const NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const INT_OCT = /^0o[0-7]+$/;
+const INT = /^[-+]?[0-9]+$/;
+const INT_HEX = /^0x[0-9a-fA-F]+$/;
+const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+
+/** The number a plain scalar is in the core schema, or undefined if it is none. */
+function number(data: string): number | undefined {
+  const c = data.charCodeAt(0);
+  // Every number starts with a digit, a sign or a dot: most strings stop here.
+  if (!((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e)) return undefined;
+  if (INT_OCT.test(data)) return parseInt(data.substring(2), 8);
+  if (INT.test(data)) return parseInt(data, 10);
+  if (INT_HEX.test(data)) return parseInt(data.substring(2), 16);
+  if (FLOAT_NAN.test(data))
+    return data.slice(-3).toLowerCase() === 'nan'
+      ? NaN
+      : data[0] === '-'
+        ? Number.NEGATIVE_INFINITY
+        : Number.POSITIVE_INFINITY;
+  if (FLOAT_EXP.test(data) || FLOAT.test(data)) return parseFloat(data);
+  return undefined;
+}
+
 const SCHEMA = new Schema({
   implicit: [
     SCALAR(
@@ -54,9 +79,6 @@ const DIRECTIVE = /^%/m;
 
 /** The plain JS value of `text`, as the `yaml` library reads it; undefined when unsure. */
 export function loadPlain(text: string): { value: unknown } | undefined {
-  // Most configs: the scanner for the usual subset of YAML, several times faster than js-yaml.
-  const scanned = scanConfig(text);
-  if (scanned) return scanned;
   if (DIRECTIVE.test(text)) return undefined;
   const built = new Set<object>();
   let unusual = false;

@@ -1,5 +1,6 @@
 /**
- * The `.github/sd-actions.yml` contract (DESIGN.md §2.1): parsing, defaults and validation.
+ * The `.github/sd-actions.yml` contract (the project design, DESIGN.md §2.1, outside this
+ * repository; the README carries it: "The config file"): parsing, defaults and validation.
  *
  * Every problem is reported as a UserError naming the file, the key path, the bad value and
  * what was expected, with the line of the offending node so annotations point at it.
@@ -97,7 +98,7 @@ export const DEFAULT_GIT: GitConfig = {
   tag: '{service}/{version}',
   releaseBranch: 'release/{service}-{major}.{minor}',
 };
-/** The chain from DESIGN.md §2.1, used when a config has no `environments` key. */
+/** The default chain of the project design (DESIGN.md §2.1, outside this repository), used when a config has no `environments` key. */
 export const DEFAULT_ENVIRONMENTS_YAML = {
   dev: { branch: 'gitops/dev-auto-update', tags: ['dev'] },
   staging: { from: 'dev', branch: 'gitops/staging-releases', tags: ['{version}'] },

@@ -21,13 +21,23 @@ export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError || (err instanceof Error && err.name === 'UserError');
 }
 
-/** Quote a value for an error message so empty strings and whitespace stay visible. */
+/** The longest excerpt of a value an error message quotes. */
+export const EXCERPT_LENGTH = 80;
+
+/**
+ * Quote a value for an error message so empty strings and whitespace stay visible. Long values
+ * are cut to an excerpt of EXCERPT_LENGTH characters (with the full length), so a message never
+ * carries a whole file or a whole payload.
+ */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    if (value.length <= EXCERPT_LENGTH) return JSON.stringify(value);
+    return `${JSON.stringify(value.slice(0, EXCERPT_LENGTH - 3))}... (${value.length} characters)`;
+  }
   try {
     const text = JSON.stringify(value);
-    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+    return text.length > EXCERPT_LENGTH ? `${text.slice(0, EXCERPT_LENGTH - 3)}...` : text;
   } catch {
     return String(value);
   }

@@ -26,3 +26,4 @@ export * from './shared-registry.js';
 export * from './override.js';
 export * from './missing-paths.js';
 export * from './permission-hints.js';
+export * from './markdown.js';

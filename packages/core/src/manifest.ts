@@ -1,5 +1,6 @@
 /**
- * The environment manifest (DESIGN.md §2.2): `release-manifests/<env>.yaml` on the
+ * The environment manifest (the project design, DESIGN.md §2.2, outside this repository; the
+ * README carries it: "The manifests are the ledger"): `release-manifests/<env>.yaml` on the
  * environment's branch, saying which version/digest of each service runs there.
  *
  *   environment: production

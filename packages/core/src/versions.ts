@@ -15,6 +15,10 @@ const SEMVER =
 export const BUILD_TAG_PATTERN = /^sha-[0-9a-f]{7,40}$/;
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 export const COMMIT_SHA_PATTERN = /^[0-9a-f]{40}$/;
+/** A full object name: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits. */
+export const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** A commit SHA, full or abbreviated: 7 to 64 lowercase hex digits. */
+export const SHA_PREFIX = /^[0-9a-f]{7,64}$/;
 
 export interface SemverParts {
   major: number;

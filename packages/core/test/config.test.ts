@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { closest, environmentChain, parseConfig, parseDuration, UserError } from '../src/index.js';
 
-const FULL = `# the example of DESIGN.md §2.1
+const FULL = `# the example of the project design (DESIGN.md §2.1, outside this repository)
 registry:
   type: oci
   url: 127.0.0.1:5000

@@ -1,6 +1,6 @@
 /** The sample monorepo the rehearsal releases: four services, a shared library, a config file. */
 
-export const SAMPLE_CONFIG = `# sd-actions config for the sample monorepo (see DESIGN.md §2.1)
+export const SAMPLE_CONFIG = `# sd-actions config for the sample monorepo (see the README: "The config file")
 registry:
   type: oci-layout          # the embedded registry: an OCI image layout per service
   url: .sd-actions/registry

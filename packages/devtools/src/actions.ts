@@ -32,7 +32,9 @@ export interface ActionInfo {
 
 export function readAction(dir: string): ActionInfo {
   const manifest = parse(readFileSync(join(ROOT, dir, 'action.yml'), 'utf8')) as ActionManifest;
-  const entry = join(dir, 'src', 'main.ts');
+  const entry = existsSync(join(ROOT, dir, 'src', 'index.ts'))
+    ? join(dir, 'src', 'index.ts')
+    : join(dir, 'src', 'main.ts');
   return {
     name: dir.split('/').pop()!,
     dir,

@@ -3,7 +3,7 @@
  * tsconfig.json only between the entry and the working directory). The output is reproducible
  * byte for byte, so CI can rebuild and compare (the check-dist practice).
  *
- * Every actions/<name>/src/main.ts is a bundle. Its action.yml sits beside it, or at the root for a
+ * Every actions/<name>/src/main.ts (entry: src/index.ts, which only calls its run()) is a bundle. Its action.yml sits beside it, or at the root for a
  * front door (promote/action.yml points its main at actions/promote/dist, like codeql-action/init).
  */
 import { spawnSync } from 'node:child_process';
@@ -73,7 +73,10 @@ const bundles = readdirSync(join(ROOT, 'actions'))
 let failed = false;
 for (const name of bundles) {
   if (only.length > 0 && !only.includes(name)) continue;
-  const entry = `actions/${name}/src/main.ts`;
+  // src/index.ts only calls main.ts's run(); an action without one yet is bundled from main.ts.
+  const entry = existsSync(join(ROOT, 'actions', name, 'src', 'index.ts'))
+    ? `actions/${name}/src/index.ts`
+    : `actions/${name}/src/main.ts`;
   const out = `actions/${name}/dist`;
   rmSync(join(ROOT, out), { recursive: true, force: true });
   const started = Date.now();

@@ -3,7 +3,7 @@
  * Every ref that comes from outside is passed after validation or behind `--end-of-options`
  * so it can never be read as an option.
  */
-import { runProcess, type ProcessResult } from '@sd-actions/action-kit';
+import { runProcess, type ProcessResult } from './process.js';
 
 export class GitError extends Error {
   constructor(
@@ -17,7 +17,7 @@ export class GitError extends Error {
 }
 
 export const ZERO_SHA = /^0+$/;
-export const FULL_SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+export { FULL_SHA } from '@sd-actions/core';
 
 export interface GitOptions {
   /** Extra environment (e.g. GIT_CONFIG_* for an auth header); never put secrets in args. */
@@ -80,6 +80,13 @@ export class Git {
 
   async isShallow(): Promise<boolean> {
     return (await this.run(['rev-parse', '--is-shallow-repository'])) === 'true';
+  }
+
+  /** Fetch the whole history of a shallow clone from `remote`; true when it was shallow. */
+  async unshallow(remote = 'origin'): Promise<boolean> {
+    if (!(await this.isShallow())) return false;
+    await this.run(['fetch', '--quiet', '--unshallow', '--no-tags', '--end-of-options', remote]);
+    return true;
   }
 
   /**

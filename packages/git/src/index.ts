@@ -6,3 +6,4 @@ export * from './refs.js';
 export * from './paths-at.js';
 export * from './contains.js';
 export * from './reach.js';
+export * from './process.js';

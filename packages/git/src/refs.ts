@@ -7,9 +7,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { refNameProblem, show, templateMatcher, UserError, type TemplateValues } from '@sd-actions/core';
+import {
+  FULL_SHA,
+  refNameProblem,
+  show,
+  templateMatcher,
+  UserError,
+  type TemplateValues,
+} from '@sd-actions/core';
 import { DEFAULT_IDENTITY, identityEnv, type Identity } from './auth.js';
-import { FULL_SHA, Git } from './git.js';
+import { Git } from './git.js';
 
 export interface RemoteRef {
   name: string;

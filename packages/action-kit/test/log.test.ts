@@ -3,21 +3,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAnnotations, parseFileCommands } from '@sd-actions/testkit';
-import { core, writeSummary } from '../src/index.js';
-import { escapeData, escapeProperty, formatCommand, formatKeyValue, randomUuid } from '../src/runner.js';
+import { core, log, neutralise, runAction, recordChange, writeSummary } from '../src/index.js';
+import { UserError } from '@sd-actions/core';
 
 let dir: string;
 let written: string[];
 const saved = { ...process.env };
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'action-kit-runner-'));
+  dir = mkdtempSync(join(tmpdir(), 'action-kit-log-'));
   written = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     written.push(String(chunk));
     return true;
   });
-  for (const key of ['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'RUNNER_DEBUG']) delete process.env[key];
+  for (const key of ['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE', 'GITHUB_ENV', 'RUNNER_DEBUG'])
+    delete process.env[key];
 });
 
 afterEach(() => {
@@ -29,14 +30,6 @@ afterEach(() => {
 });
 
 const stdout = () => written.join('');
-
-test('data escaping: %, CR and LF only; properties also escape : and ,', () => {
-  expect(escapeData('100% done\r\nnext: a,b')).toBe('100%25 done%0D%0Anext: a,b');
-  expect(escapeProperty('100% done\r\nnext: a,b')).toBe('100%25 done%0D%0Anext%3A a%2Cb');
-  // % first, so an already-escaped-looking value survives a round trip.
-  expect(escapeData('%0A')).toBe('%250A');
-  expect(escapeProperty('%3A')).toBe('%253A');
-});
 
 test('annotations map startLine/startColumn to line/col, escape properties and drop empty ones', () => {
   core.error('bad value: a,b\nsecond line', {
@@ -70,12 +63,6 @@ test('annotations map startLine/startColumn to line/col, escape properties and d
   });
 });
 
-test('formatCommand leaves out the space when there are no properties', () => {
-  expect(formatCommand('debug', {}, 'x')).toBe('::debug::x');
-  expect(formatCommand('debug', { a: undefined, b: '' }, 'x')).toBe('::debug::x');
-  expect(formatCommand('set-output', { name: 'n' }, { a: 1 })).toBe('::set-output name=n::{"a":1}');
-});
-
 test('setSecret, debug, info, groups', () => {
   core.setSecret('p%ss\nword');
   core.debug('looking: 50%');
@@ -83,9 +70,10 @@ test('setSecret, debug, info, groups', () => {
   core.startGroup('build a,b');
   core.endGroup();
   expect(stdout()).toBe(
-    '::add-mask::p%25ss%0Aword\n::debug::looking: 50%25\nplain: text, kept as is\n::group::build a,b\n::endgroup::\n',
+    '::add-mask::p%25ss%0Aword\n::add-mask::p%25ss\n::add-mask::word\n::debug::looking: 50%25\nplain: text, kept as is\n::group::build a,b\n::endgroup::\n',
   );
-  expect(parseAnnotations(stdout()).masked).toEqual(['p%ss\nword']);
+  // A multi-line secret is masked whole and line by line (the runner matches masks per line).
+  expect(parseAnnotations(stdout()).masked).toEqual(['p%ss\nword', 'p%ss', 'word']);
 });
 
 test('group ends the group even when the function throws', async () => {
@@ -142,22 +130,15 @@ test('setOutput appends heredoc blocks; newlines and delimiter-like text survive
   expect(stdout()).toBe('');
 });
 
-test('delimiters are random version 4 UUIDs, like crypto.randomUUID()', () => {
-  const uuids = Array.from({ length: 50 }, () => randomUuid());
-  for (const uuid of uuids)
+test('each output gets a fresh random (crypto.randomUUID) delimiter', () => {
+  const file = join(dir, 'output');
+  writeFileSync(file, '');
+  process.env.GITHUB_OUTPUT = file;
+  for (let i = 0; i < 20; i++) log.setOutput(`o${i}`, 'x');
+  const delimiters = [...readFileSync(file, 'utf8').matchAll(/^\w+<<ghadelimiter_(.+)$/gm)].map((m) => m[1]);
+  for (const uuid of delimiters)
     expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  expect(new Set(uuids).size).toBe(50);
-});
-
-test('a value or name containing the delimiter is refused, not written', () => {
-  const delimiter = 'ghadelimiter_fixed';
-  expect(formatKeyValue('n', 'a\nb', delimiter)).toBe(`n<<${delimiter}\na\nb\n${delimiter}`);
-  expect(() => formatKeyValue('n', `x\n${delimiter}\nforged=1`, delimiter)).toThrow(
-    'value should not contain the delimiter',
-  );
-  expect(() => formatKeyValue(`n${delimiter}`, 'x', delimiter)).toThrow(
-    'name should not contain the delimiter',
-  );
+  expect(new Set(delimiters).size).toBe(20);
 });
 
 test('setOutput without GITHUB_OUTPUT writes the legacy command; with a missing file it throws', () => {
@@ -176,4 +157,101 @@ test('the step summary is appended to GITHUB_STEP_SUMMARY, and skipped without o
   core.appendSummary('two | three');
   expect(readFileSync(file, 'utf8')).toBe('before\n### One\ntwo | three\n');
   expect(stdout()).toBe('');
+});
+
+const forged = [
+  'projects/blue/a\n::warning title=INJECTED::forged',
+  'ada\r\n::warning title=Deploy approved::forged',
+  'x\r::add-mask::x',
+  'x\n  \t::stop-commands::token',
+  '::error::at the start',
+  'anywhere ##[error]legacy syntax',
+  'x\n##[add-mask]x',
+  'x\u2028\n \u0085::debug::nel',
+];
+
+test.each(forged)('neutralise leaves no line that starts a workflow command: %j', (value) => {
+  const text = neutralise(`value: ${value}`);
+  for (const line of text.split('\n')) {
+    expect(line).not.toMatch(/^[\s\u0085]*::/);
+    expect(line).not.toContain('##[');
+  }
+  expect(text).not.toMatch(/\r/);
+});
+
+test('neutralise keeps ordinary text, and the forged text readable', () => {
+  expect(neutralise('plain: text, a::b 50%')).toBe('plain: text, a::b 50%');
+  expect(neutralise('a\n::warning title=X::forged')).toBe('a\n: :warning title=X::forged');
+  expect(neutralise('see ##[error]x')).toBe('see ## [error]x');
+  expect(neutralise(neutralise('a\n  ::x'))).toBe('a\n  : :x');
+});
+
+test('every log path goes through the choke point: info, debug, annotations (message and title), groups, setFailed', async () => {
+  const value = 'ada\n::warning title=Deploy approved::forged ##[error]x';
+  log.info(`by ${value}`);
+  log.debug(value);
+  log.notice(value, { title: value });
+  log.warning(new Error(value), { title: value });
+  log.error(value, { title: value });
+  log.startGroup(value);
+  log.endGroup();
+  await log.group(value, async () => {});
+  log.setFailed(value);
+  const { annotations } = parseAnnotations(stdout());
+  // Only the annotations we meant: error/warning/notice from our own calls, none forged.
+  expect(annotations.map((a) => a.level)).toEqual(['notice', 'warning', 'error', 'error']);
+  for (const a of annotations) {
+    expect(a.message).toContain(': :warning');
+    expect(a.message).not.toContain('##[');
+    if (a.properties.title) expect(a.properties.title).toContain(': :warning');
+  }
+  const lines = stdout().split('\n');
+  expect(lines.filter((line) => /^\s*::warning/.test(line))).toHaveLength(1);
+  for (const line of lines) expect(line).not.toContain('##[');
+  expect(stdout()).toContain('by ada\n: :warning title=Deploy approved::forged ## [error]x\n');
+});
+
+test('saveState/getState and exportVariable use the runner files', () => {
+  const state = join(dir, 'state');
+  const env = join(dir, 'env');
+  writeFileSync(state, '');
+  writeFileSync(env, '');
+  process.env.GITHUB_STATE = state;
+  process.env.GITHUB_ENV = env;
+  log.saveState('pushed', 'abc');
+  log.exportVariable('SD_TEST_VAR', 'v\n2');
+  expect(parseFileCommands(readFileSync(state, 'utf8'))).toEqual({ pushed: 'abc' });
+  expect(parseFileCommands(readFileSync(env, 'utf8'))).toEqual({ SD_TEST_VAR: 'v\n2' });
+  expect(process.env.SD_TEST_VAR).toBe('v\n2');
+  process.env.STATE_pushed = 'abc';
+  expect(log.getState('pushed')).toBe('abc');
+  expect(typeof log.getIDToken).toBe('function');
+});
+
+test('a failing action writes a job summary too: what failed, why, what had changed (escaped)', async () => {
+  const file = join(dir, 'summary.md');
+  writeFileSync(file, '');
+  process.env.GITHUB_STEP_SUMMARY = file;
+  await runAction(
+    async () => {
+      throw new UserError('Input "to": "<b>x|y</b>" is not valid', { file: 'cfg.yml', line: 3 });
+    },
+    { name: 'promote' },
+  );
+  expect(process.exitCode).toBe(1);
+  let text = readFileSync(file, 'utf8');
+  expect(text).toContain('### promote: refused');
+  expect(text).toContain('&lt;b&gt;x&#124;y&lt;/b&gt;');
+  expect(text).toContain('cfg.yml:3');
+  expect(text).toContain('Changes recorded before the failure: none.');
+  expect(parseAnnotations(stdout()).annotations[0]!.properties.file).toBe('cfg.yml');
+
+  writeFileSync(file, '');
+  recordChange('registry tag dev moved to sha256:aaa');
+  await runAction(async () => {
+    throw new Error('push failed');
+  });
+  text = readFileSync(file, 'utf8');
+  expect(text).toContain(': failed (unexpected error)');
+  expect(text).toContain('- registry tag dev moved to sha256:aaa');
 });
