@@ -23,7 +23,7 @@ import {
 } from '@sd-actions/core';
 import {
   code,
-  core,
+  log,
   getBoolean,
   getList,
   getString,
@@ -32,7 +32,6 @@ import {
   markdownTable,
   now,
   readContext,
-  runAction,
   timestamp,
   writeSummary,
 } from '@sd-actions/action-kit';
@@ -91,13 +90,13 @@ function policyFrom(base: ApprovalPolicy): ApprovalPolicy {
   return overridden.policy;
 }
 
-async function main(): Promise<void> {
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
   const token = getString('token', { required: true });
   const membershipToken = getString('membership-token');
-  core.setSecret(token);
-  if (membershipToken) core.setSecret(membershipToken);
+  log.setSecret(token);
+  if (membershipToken) log.setSecret(membershipToken);
 
   // 1. Inputs and config.
   const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
@@ -139,7 +138,7 @@ async function main(): Promise<void> {
   const client = createGitHubClient({
     token,
     clock,
-    onWait: (w) => core.info(`GitHub rate limit: waiting ${formatDuration(w.waitMs)} before trying again`),
+    onWait: (w) => log.info(`GitHub rate limit: waiting ${formatDuration(w.waitMs)} before trying again`),
   });
   const membership = membershipToken ? createGitHubClient({ token: membershipToken, clock }) : undefined;
   if (policy.teams.length > 0 && !membership)
@@ -192,7 +191,7 @@ async function main(): Promise<void> {
         requester = run.actor || requester;
         triggeringActor = run.triggeringActor || triggeringActor;
       } catch (err) {
-        core.info(`Could not read run ${runId} (${(err as Error).message}); using GITHUB_ACTOR`);
+        log.info(`Could not read run ${runId} (${(err as Error).message}); using GITHUB_ACTOR`);
       }
     }
     if (!requester) throw new UserError('GITHUB_ACTOR is not set: who asks for this approval is unknown');
@@ -217,10 +216,10 @@ async function main(): Promise<void> {
       gateLogin: login,
     });
     number = made.issue.number;
-    core.info(
+    log.info(
       `${made.created ? 'Opened' : 'Reusing'} approval request #${number} for ${service.name} ${made.binding.version} in ${environment.name}`,
     );
-    for (const old of made.superseded) core.info(`Closed #${old} as superseded`);
+    for (const old of made.superseded) log.info(`Closed #${old} as superseded`);
   }
 
   // 4 + 5. Decide, waiting if asked to.
@@ -295,12 +294,12 @@ async function environmentGate(
   }
   const status: ApprovalStatus =
     deniers.length === 0 && approvers.length >= policy.count ? 'approved' : 'denied';
-  core.setOutput('status', status);
-  core.setOutput('approved', String(status === 'approved'));
-  core.setOutput('approvers', approvers.join(','));
-  core.setOutput('issue-number', '');
-  core.setOutput('issue-url', '');
-  core.info(
+  log.setOutput('status', status);
+  log.setOutput('approved', String(status === 'approved'));
+  log.setOutput('approvers', approvers.join(','));
+  log.setOutput('issue-number', '');
+  log.setOutput('issue-url', '');
+  log.info(
     `Environment ${environment} reviews of run ${runId}: ${status}` +
       (approvers.length ? `; approved by ${approvers.join(', ')}` : '') +
       (ignored.length ? `; ignored ${ignored.join(', ')}` : ''),
@@ -316,13 +315,13 @@ async function environmentGate(
 function report(result: ReadRequestResult, policy: ApprovalPolicy, client: GitHubClient): void {
   const { decision, issue, binding } = result;
   const status: ApprovalStatus = decision.status;
-  core.setOutput('status', status);
-  core.setOutput('approved', String(status === 'approved'));
-  core.setOutput('approvers', decision.approvers.join(','));
-  core.setOutput('issue-number', String(issue.number));
-  core.setOutput('issue-url', issue.url);
+  log.setOutput('status', status);
+  log.setOutput('approved', String(status === 'approved'));
+  log.setOutput('approvers', decision.approvers.join(','));
+  log.setOutput('issue-number', String(issue.number));
+  log.setOutput('issue-url', issue.url);
   const ignored = decision.ignored.filter((i) => i.reason !== 'replaced');
-  core.info(
+  log.info(
     `Request #${issue.number}: ${status}; approvals ${decision.approvers.length} of ${policy.count}` +
       (decision.approvers.length ? ` (${decision.approvers.join(', ')})` : '') +
       (decision.deniers.length ? `; denied by ${decision.deniers.join(', ')}` : '') +
@@ -352,5 +351,3 @@ function report(result: ReadRequestResult, policy: ApprovalPolicy, client: GitHu
       `Approval request #${issue.number} timed out after ${policy.timeout ?? ''} with ${decision.approvers.length} of ${policy.count} approvals`,
     );
 }
-
-await runAction(main);

@@ -1,7 +1,7 @@
 import { imageRepository, requireService, show, UserError } from '@sd-actions/core';
 import {
   code,
-  core,
+  log,
   getList,
   getString,
   configInput,
@@ -64,7 +64,7 @@ export async function run(): Promise<void> {
     } else {
       manifest = await registry.getManifest(repository, shaTag);
       if (manifest) {
-        core.info(`${image}:${shaTag} already exists (${manifest.digest}): reusing it, nothing is built`);
+        log.info(`${image}:${shaTag} already exists (${manifest.digest}): reusing it, nothing is built`);
       } else {
         if (!buildCommand)
           throw new UserError(
@@ -95,7 +95,7 @@ export async function run(): Promise<void> {
             `Input "build-command" ran successfully but ${image}:${shaTag} still does not exist; the build must push the image to "$IMAGE:$TAG"`,
           );
         built = true;
-        core.info(`built ${image}:${shaTag} (${manifest.digest})`);
+        log.info(`built ${image}:${shaTag} (${manifest.digest})`);
       }
     }
 
@@ -113,12 +113,12 @@ async function build(command: string, vars: Record<string, string | undefined>, 
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INPUT_')) env[k] = v;
   Object.assign(env, vars);
-  core.startGroup(`build-command for ${vars.IMAGE}:${vars.TAG}`);
+  log.startGroup(`build-command for ${vars.IMAGE}:${vars.TAG}`);
   let result;
   try {
     result = await runProcess('bash', ['-c', command], { cwd, env, inherit: true });
   } finally {
-    core.endGroup();
+    log.endGroup();
   }
   if (result.code !== 0)
     throw new UserError(
@@ -137,13 +137,13 @@ interface Outcome {
 
 function report(o: Outcome & { tags: string[]; labels: string[] }): void {
   const written = o.plan.filter((a) => a.action === 'add' || a.action === 'move');
-  core.setOutput('image', o.image);
-  core.setOutput('tag', o.built || o.tags.includes(o.shaTag) ? o.shaTag : '');
-  core.setOutput('digest', o.manifest.digest);
-  core.setOutput('image-ref', `${o.image}@${o.manifest.digest}`);
-  core.setOutput('built', o.built ? 'true' : 'false');
-  core.setOutput('tags', JSON.stringify(o.tags));
-  core.setOutput('labels', o.labels.join('\n'));
+  log.setOutput('image', o.image);
+  log.setOutput('tag', o.built || o.tags.includes(o.shaTag) ? o.shaTag : '');
+  log.setOutput('digest', o.manifest.digest);
+  log.setOutput('image-ref', `${o.image}@${o.manifest.digest}`);
+  log.setOutput('built', o.built ? 'true' : 'false');
+  log.setOutput('tags', JSON.stringify(o.tags));
+  log.setOutput('labels', o.labels.join('\n'));
   for (const a of o.plan) {
     const what = {
       add: 'added',
@@ -151,11 +151,11 @@ function report(o: Outcome & { tags: string[]; labels: string[] }): void {
       present: 'already present',
       refuse: 'refused',
     }[a.action];
-    core.info(`  ${o.image}:${a.tag} (${a.kind}) ${what}`);
+    log.info(`  ${o.image}:${a.tag} (${a.kind}) ${what}`);
   }
   if (!o.built && written.length === 0)
-    core.info(`Nothing changed: ${o.image}@${o.manifest.digest} already carries every requested tag`);
-  else core.info(`${o.image}@${o.manifest.digest}: ${written.length} tag(s) written, built: ${o.built}`);
+    log.info(`Nothing changed: ${o.image}@${o.manifest.digest} already carries every requested tag`);
+  else log.info(`${o.image}@${o.manifest.digest}: ${written.length} tag(s) written, built: ${o.built}`);
 }
 
 function summary(o: Outcome): string {

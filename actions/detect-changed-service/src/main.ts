@@ -13,7 +13,7 @@ import {
 } from '@sd-actions/core';
 import {
   code,
-  core,
+  log,
   getEnum,
   getInteger,
   getList,
@@ -103,7 +103,7 @@ export async function run(): Promise<void> {
       // A path that does not exist at head can never match: say so, naming the service and path.
       const present = await pathsAt(git, head, literalServicePaths(config));
       for (const m of missingServicePaths(config, (p) => present.has(p)))
-        core.warning(`${m.message} (checked at ${head.slice(0, 12)})`, { title: `sd-actions: ${m.service}` });
+        log.warning(`${m.message} (checked at ${head.slice(0, 12)})`, { title: `sd-actions: ${m.service}` });
     }
   }
 
@@ -114,19 +114,19 @@ export async function run(): Promise<void> {
     image: imageRepository(config, c.service),
   }));
   const reasons = Object.fromEntries(changes.map((c) => [c.service.name, describeReason(c.reason)]));
-  core.setOutput('services', JSON.stringify(names));
-  core.setOutput('matrix', JSON.stringify({ include }));
-  core.setOutput('any-changed', names.length > 0 ? 'true' : 'false');
-  core.setOutput('reasons', JSON.stringify(reasons));
-  core.setOutput('base', base);
-  core.setOutput('head', head);
-  core.setOutput('base-source', source);
+  log.setOutput('services', JSON.stringify(names));
+  log.setOutput('matrix', JSON.stringify({ include }));
+  log.setOutput('any-changed', names.length > 0 ? 'true' : 'false');
+  log.setOutput('reasons', JSON.stringify(reasons));
+  log.setOutput('base', base);
+  log.setOutput('head', head);
+  log.setOutput('base-source', source);
 
   const range = base ? `${base.slice(0, 7)}..${head.slice(0, 7)}` : 'no comparison';
-  core.info(
+  log.info(
     `${names.length} of ${config.services.size} services changed (${range}; ${source})${fileCount === undefined ? '' : `, ${fileCount} files`}`,
   );
-  for (const c of changes) core.info(`  ${c.service.name}: ${reasons[c.service.name]}`);
+  for (const c of changes) log.info(`  ${c.service.name}: ${reasons[c.service.name]}`);
 
   const heading = `### Changed services: ${names.length} of ${config.services.size}\n\n`;
   const how = `Compared ${base ? `${code(base.slice(0, 12)).html}..${code(head.slice(0, 12)).html}` : 'nothing'} — ${source}${fileCount === undefined ? '' : ` (${fileCount} changed files)`}.\n\n`;

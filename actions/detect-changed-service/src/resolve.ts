@@ -2,7 +2,7 @@
  * Turns a ComparePlan into two commits that exist locally, fetching and deepening a shallow
  * checkout step by step when they are missing.
  */
-import { core } from '@sd-actions/action-kit';
+import { log } from '@sd-actions/action-kit';
 import { FULL_SHA, SHA_PREFIX, UserError, type ChangedFile, type ComparePlan } from '@sd-actions/core';
 import type { Git } from '@sd-actions/git';
 
@@ -44,7 +44,7 @@ async function ensureCommit(
   const args = [...FETCH, ...(shallow ? ['--depth=1'] : []), '--end-of-options', remote, wanted];
   const fetched = await git.exec(args);
   if (fetched.code !== 0) {
-    core.debug(`could not fetch ${ref}: ${fetched.stderr.trim()}`);
+    log.debug(`could not fetch ${ref}: ${fetched.stderr.trim()}`);
     // The name may only be known after fetching the default refspec (e.g. an abbreviated SHA).
     return undefined;
   }
@@ -63,7 +63,7 @@ async function mergeBaseDeepening(
   if (found) return found;
   if (shallow) {
     for (const depth of depthSteps(options.maxDepth)) {
-      core.info(
+      log.info(
         `Shallow checkout: deepening to ${depth} commits to find the merge-base of ${a.slice(0, 7)} and ${b.slice(0, 7)}`,
       );
       await git.run([...FETCH, `--depth=${depth}`, '--end-of-options', options.remote, a, b]);
@@ -158,7 +158,7 @@ export async function resolveComparison(
   if (!base && shallow && SHA_PREFIX.test(plan.base.toLowerCase())) {
     // Some servers refuse to serve a commit by SHA: deepen the head's history until it shows up.
     for (const depth of depthSteps(options.maxDepth)) {
-      core.info(`Shallow checkout: deepening to ${depth} commits to find ${plan.base.slice(0, 12)}`);
+      log.info(`Shallow checkout: deepening to ${depth} commits to find ${plan.base.slice(0, 12)}`);
       await git.run([...FETCH, `--depth=${depth}`, '--end-of-options', options.remote, head]);
       base = await git.resolveCommit(plan.base);
       if (base || !(await git.isShallow())) break;
@@ -178,7 +178,7 @@ export async function resolveComparison(
       if (other) {
         const mb = await mergeBaseDeepening(git, other, head, options, shallow);
         if (mb !== head) {
-          core.warning(
+          log.warning(
             `${what}. Falling back to the merge-base with ${plan.fallbackRef.split('/').pop()} (${mb.slice(0, 12)}).`,
             { title: 'Base commit not found' },
           );
@@ -190,7 +190,7 @@ export async function resolveComparison(
         }
       }
     }
-    core.warning(`${what}. Reporting every service so nothing is missed.`, {
+    log.warning(`${what}. Reporting every service so nothing is missed.`, {
       title: 'Base commit not found',
     });
     return { all: `base ${plan.base.slice(0, 12)} not found (force-push?): every service` };

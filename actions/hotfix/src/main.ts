@@ -16,7 +16,7 @@ import {
 } from '@sd-actions/core';
 import {
   code,
-  core,
+  log,
   getBoolean,
   getList,
   getString,
@@ -40,7 +40,7 @@ import { resolveRemote, workspaceGit } from '@sd-actions/gitops';
 /** Full SHAs of the commits to pick, read from the checkout's history (unshallowed if needed). */
 async function resolveCommits(git: Git, inputs: string[]): Promise<string[]> {
   if (await git.unshallow('origin'))
-    core.info('The checkout was shallow: fetched the history the cherry-picks need');
+    log.info('The checkout was shallow: fetched the history the cherry-picks need');
   const full: string[] = [];
   for (const sha of inputs) {
     let resolved = await git.resolveCommit(sha);
@@ -98,7 +98,7 @@ export async function run(): Promise<void> {
   const line = getString('line');
   const dryRun = getBoolean('dry-run');
 
-  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: core.setSecret });
+  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: log.setSecret });
   const git = workspaceGit(workspace, remote);
 
   const tags = await listTags(git, 'origin', config.git.tag, { service: service.name });
@@ -114,7 +114,7 @@ export async function run(): Promise<void> {
   const existing = (await listRemoteRefs(git, 'origin', 'refs/heads/')).get(plan.releaseBranch);
   const onto = existing?.commit ?? baseCommit;
   await ensureCommit(git, 'origin', onto);
-  core.info(
+  log.info(
     `${service.name}: patching ${plan.baseVersion} on ${plan.releaseBranch} (${existing ? `at ${onto.slice(0, 12)}` : `new, from ${baseTag}`}) with ${commits.length} commit(s) → ${plan.version}`,
   );
 
@@ -125,7 +125,7 @@ export async function run(): Promise<void> {
   const missing = commits.filter((c) => !picked.has(c));
   if (missing.length === 0) {
     const tipTag = tags.find((t) => t.commit === onto);
-    core.info(
+    log.info(
       `Nothing changed: ${commits.map((c) => c.slice(0, 12)).join(', ')} already on ${plan.releaseBranch}${tipTag ? ` (${tipTag.name})` : ''}`,
     );
     const version = tipTag?.values.version ?? plan.baseVersion;
@@ -165,7 +165,7 @@ export async function run(): Promise<void> {
       .match(files as ChangedFile[])
       .some((m) => m.service.name === service.name);
     if (!touches)
-      core.warning(
+      log.warning(
         `${c.slice(0, 12)} changes none of ${service.name}'s paths (${service.path}${service.dependsOn.length ? `, ${service.dependsOn.join(', ')}` : ''}); is it the right commit for this service?`,
         { title: `sd-actions hotfix: ${service.name}` },
       );
@@ -185,7 +185,7 @@ export async function run(): Promise<void> {
       message: `${service.name} ${plan.version}: hotfix of ${plan.baseVersion}\n\n${commits.map((c, i) => `- ${c.slice(0, 12)} ${subjects[i]}`).join('\n')}`,
     });
   }
-  core.info(
+  log.info(
     `${dryRun ? 'Dry run: would push' : 'Pushed'} ${plan.releaseBranch} at ${head.slice(0, 12)} and tag ${plan.tag}`,
   );
   report({
@@ -221,10 +221,10 @@ function report(o: {
   base: string;
   changed: boolean;
 }): void {
-  core.setOutput('version', o.version);
-  core.setOutput('tag', o.tag);
-  core.setOutput('release-branch', o.branch);
-  core.setOutput('commit', o.commit);
-  core.setOutput('base-version', o.base);
-  core.setOutput('changed', o.changed ? 'true' : 'false');
+  log.setOutput('version', o.version);
+  log.setOutput('tag', o.tag);
+  log.setOutput('release-branch', o.branch);
+  log.setOutput('commit', o.commit);
+  log.setOutput('base-version', o.base);
+  log.setOutput('changed', o.changed ? 'true' : 'false');
 }

@@ -15,7 +15,7 @@ import {
   code,
   commitUrl,
   diffDetails,
-  core,
+  log,
   getBoolean,
   getInteger,
   timestamp,
@@ -67,7 +67,7 @@ export async function run(): Promise<void> {
   const attempts = getInteger('push-attempts', 10, 1, 50);
   const remoteName = getString('remote') ?? 'origin';
 
-  const remote = await resolveRemote(workspace, remoteName, getString('token'), { mask: core.setSecret });
+  const remote = await resolveRemote(workspace, remoteName, getString('token'), { mask: log.setSecret });
   const manifestPath = manifestPathOf(config, environment.name);
   const branch = environment.branch;
   const promotion: ManifestPromotion = {
@@ -79,7 +79,7 @@ export async function run(): Promise<void> {
     promotedBy: actor || undefined,
   };
   const where = (path: string) => `${branch}:${path}`;
-  core.info(
+  log.info(
     `Promoting ${service.name} ${version} (${digest}) to ${environment.name}: ${where(manifestPath)} on ${redactUrl(remote.url)}${dryRun ? ' (dry run)' : ''}`,
   );
 
@@ -100,25 +100,25 @@ export async function run(): Promise<void> {
       dryRun,
       attempts,
       runUrl: context.runUrl,
-      log: (line) => core.info(line),
+      log: (line) => log.info(line),
     });
 
     const previous = update.previous;
-    core.setOutput('changed', update.changed ? 'true' : 'false');
-    core.setOutput('commit', !dryRun && update.commit ? update.commit : '');
-    core.setOutput('branch', branch);
-    core.setOutput('manifest-path', manifestPath);
-    core.setOutput('previous-version', previous?.version ?? '');
-    core.setOutput('previous-digest', previous?.digest ?? '');
-    core.setOutput('created', update.created && !dryRun ? 'true' : 'false');
+    log.setOutput('changed', update.changed ? 'true' : 'false');
+    log.setOutput('commit', !dryRun && update.commit ? update.commit : '');
+    log.setOutput('branch', branch);
+    log.setOutput('manifest-path', manifestPath);
+    log.setOutput('previous-version', previous?.version ?? '');
+    log.setOutput('previous-digest', previous?.digest ?? '');
+    log.setOutput('created', update.created && !dryRun ? 'true' : 'false');
 
     const status = !update.changed
       ? `already up to date: ${where(manifestPath)} already deploys ${version} (${digest}); no commit made`
       : dryRun
         ? `dry run: would commit to ${branch} (nothing was pushed)`
         : `committed ${update.commit} to ${branch}${update.created ? ' (created the branch)' : ''}${update.attempts > 1 ? ` after ${update.attempts} attempts` : ''}`;
-    core.info(`${service.name} in ${environment.name}: ${status}`);
-    if (update.changed) core.info(update.diff);
+    log.info(`${service.name} in ${environment.name}: ${status}`);
+    if (update.changed) log.info(update.diff);
 
     const urlOf = (sha: string) => commitUrl(context, sha);
     const chain = environmentChain(config, environment.name)

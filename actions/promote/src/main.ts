@@ -35,7 +35,7 @@ import {
   code,
   commitUrl,
   diffDetails,
-  core,
+  log,
   getBoolean,
   getList,
   getString,
@@ -110,7 +110,7 @@ export async function run(): Promise<void> {
   const credentials = readRegistryCredentials();
   const actor = context.actor || undefined;
 
-  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: core.setSecret });
+  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: log.setSecret });
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   const registry = openRegistry(config.registry, { workspace, credentials });
   const progress: PromotionProgress = { done: [] };
@@ -189,7 +189,7 @@ export async function run(): Promise<void> {
       now: now(),
     });
     const verdict = applyOverrides(policy, override, to.name);
-    for (const w of verdict.warnings) core.warning(`${w.message} [${w.rule}]`, { title: 'Promotion policy' });
+    for (const w of verdict.warnings) log.warning(`${w.message} [${w.rule}]`, { title: 'Promotion policy' });
     if (verdict.refusals.length > 0) {
       throw new UserError(
         `Promotion of ${service.name} to ${to.name} refused, nothing was changed: ${verdict.refusals.map((r) => `[${r.rule}] ${r.message}`).join('; ')}`,
@@ -197,17 +197,17 @@ export async function run(): Promise<void> {
     }
     const art = artifact!;
     if (override.soak && verdict.overridden.length === 0)
-      core.notice(
+      log.notice(
         'override-soak was not needed: the soak requirement is already met (nothing is recorded as overridden)',
       );
     for (const o of verdict.overridden)
-      core.warning(
+      log.warning(
         `OVERRIDDEN by ${actor ?? 'unknown'} (${o.rule}): ${o.message}. Reason: ${override.reason}`,
         {
           title: 'Policy overridden',
         },
       );
-    core.info(
+    log.info(
       `Promoting ${service.name} ${version} (${how}) from ${source} to ${to.name}: ${art.image}@${art.digest}`,
     );
 
@@ -261,7 +261,7 @@ export async function run(): Promise<void> {
       dryRun,
       runUrl: context.runUrl,
       override: overrideRecord(verdict.overridden, override),
-      log: (line) => core.info(line),
+      log: (line) => log.info(line),
     });
     if (!dryRun && update.commit && update.changed)
       recordChange(`manifest commit ${update.commit.slice(0, 12)} pushed to ${update.branch}`);
@@ -294,22 +294,22 @@ export async function run(): Promise<void> {
 
     const tagsWritten = tagPlan.filter((t) => t.action === 'add' || t.action === 'move');
     const changed = !dryRun && (update.changed || tagsWritten.length > 0 || tagOutcome === 'created');
-    core.setOutput('version', version);
-    core.setOutput('digest', art.digest);
-    core.setOutput('image-ref', `${image}@${art.digest}`);
-    core.setOutput('commit', !dryRun && update.commit ? update.commit : '');
-    core.setOutput('tag', tagName ?? '');
-    core.setOutput('changed', changed ? 'true' : 'false');
-    core.setOutput('previous-version', update.previous?.version ?? '');
-    core.setOutput('from', source);
+    log.setOutput('version', version);
+    log.setOutput('digest', art.digest);
+    log.setOutput('image-ref', `${image}@${art.digest}`);
+    log.setOutput('commit', !dryRun && update.commit ? update.commit : '');
+    log.setOutput('tag', tagName ?? '');
+    log.setOutput('changed', changed ? 'true' : 'false');
+    log.setOutput('previous-version', update.previous?.version ?? '');
+    log.setOutput('from', source);
 
     const verdictLine = dryRun
       ? 'Dry run: nothing was changed.'
       : changed
         ? `Promoted ${service.name} ${version} to ${to.name}.`
         : `Nothing changed: ${service.name} ${version} was already promoted to ${to.name} (registry tags, manifest and git tag all in place).`;
-    core.info(verdictLine);
-    if (update.diff) core.info(update.diff);
+    log.info(verdictLine);
+    if (update.diff) log.info(update.diff);
 
     // Summary: the promotion, then what runs where now.
     const urlOf = (sha: string) => commitUrl(context, sha);
@@ -352,7 +352,7 @@ export async function run(): Promise<void> {
     )}\n${verdictLine}\n`;
     for (const w of verdict.warnings) summary += `\n> ⚠ ${w.message}\n`;
     if (dryRun && update.diff) summary += diffDetails('Manifest diff', update.diff);
-    summary += `\n#### What runs where\n\n${await statusSection(repo, config, { service: service.name, environment: to.name }, (w) => core.warning(w, { title: 'Status matrix' }))}`;
+    summary += `\n#### What runs where\n\n${await statusSection(repo, config, { service: service.name, environment: to.name }, (w) => log.warning(w, { title: 'Status matrix' }))}`;
     await writeSummary(summary);
   } catch (err) {
     // A missing permission: say which, what already changed, and that a re-run completes it.

@@ -2,7 +2,7 @@
  * Which version a promotion carries: given, `auto` (from conventional commits since the last
  * release of the service), the release the artifact already has, or its build tag.
  */
-import { core } from '@sd-actions/action-kit';
+import { log } from '@sd-actions/action-kit';
 import {
   classifyVersion,
   nextVersion,
@@ -112,7 +112,7 @@ async function autoVersion(
 
   // `auto` reads history: deepen a shallow checkout rather than guessing from a partial log.
   if (await workspaceGit.unshallow('origin'))
-    core.info('version: auto needs the history since the last release; unshallowed the checkout');
+    log.info('version: auto needs the history since the last release; unshallowed the checkout');
   await ensureCommit(workspaceGit, 'origin', commit);
   if (lastCommit) await ensureCommit(workspaceGit, 'origin', lastCommit);
   const range = lastCommit ? `${lastCommit}..${commit}` : commit;

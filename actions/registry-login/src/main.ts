@@ -1,28 +1,27 @@
 /** registry-login — `docker login` to the config's registry before a build pushes to it. */
 import { loginPlan, UserError } from '@sd-actions/core';
 import {
-  core,
+  log,
   getString,
   loadConfigFile,
   readContext,
   readRegistryCredentials,
-  runAction,
   runProcess,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { EcrRegistry } from '@sd-actions/registry';
 
-async function main(): Promise<void> {
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
   const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
   const credentials = readRegistryCredentials();
   const plan = loginPlan(config.registry, Boolean(credentials?.password));
-  core.setOutput('logged-in', 'false');
+  log.setOutput('logged-in', 'false');
   if (plan.kind === 'skip') {
-    core.setOutput('registry', '');
-    if (config.registry.type === 'oci') core.warning(plan.reason);
-    else core.info(plan.reason);
+    log.setOutput('registry', '');
+    if (config.registry.type === 'oci') log.warning(plan.reason);
+    else log.info(plan.reason);
     return;
   }
   let username: string;
@@ -35,7 +34,7 @@ async function main(): Promise<void> {
     username = credentials!.username;
     password = credentials!.password!;
   }
-  core.setSecret(password);
+  log.setSecret(password);
   const result = await runProcess(
     'docker',
     ['login', plan.host, '--username', username, '--password-stdin'],
@@ -53,10 +52,8 @@ async function main(): Promise<void> {
           : 'check the registry address in registry.url';
     throw new UserError(`docker login ${plan.host} failed (exit ${result.code}): ${why}; ${fix}`);
   }
-  core.setOutput('registry', plan.host);
-  core.setOutput('logged-in', 'true');
-  core.info(`Logged in to ${plan.host} as ${username}`);
+  log.setOutput('registry', plan.host);
+  log.setOutput('logged-in', 'true');
+  log.info(`Logged in to ${plan.host} as ${username}`);
   await writeSummary(`Logged docker in to \`${plan.host}\` (${plan.kind}).\n`);
 }
-
-await runAction(main);

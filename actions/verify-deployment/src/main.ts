@@ -17,23 +17,21 @@ import {
   type VerifySpec,
 } from '@sd-actions/core';
 import {
-  core,
+  log,
   getBoolean,
   getInteger,
   getString,
   loadConfigFile,
   readContext,
-  runAction,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { parseIdentity, redactUrl, ScratchRepo } from '@sd-actions/git';
 import { latestLedgerEvent, manifestPathOf, recordVerification, resolveRemote } from '@sd-actions/gitops';
 import { realClock, runVerification, type AlarmReader, type PipelineReader } from '@sd-actions/verify';
 
-/** A log line no value can turn into a workflow command. */
-function log(text: string): void {
-  const line = oneLine(text, 1000);
-  core.info(line.startsWith('::') ? ` ${line}` : line);
+/** One log line per event (action-kit's log neutralises anything that could start a workflow command). */
+function say(text: string): void {
+  log.info(oneLine(text, 1000));
 }
 
 /**
@@ -52,7 +50,7 @@ function awsReaders(plan: VerifyPlan): { alarms?: AlarmReader; pipelines?: Pipel
   return {};
 }
 
-async function main(): Promise<void> {
+export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
 
@@ -112,9 +110,9 @@ async function main(): Promise<void> {
     // Header secrets are masked before the first line that could show them.
     const values = { ...subject, digest: digest ?? '' };
     for (const spec of plan.http)
-      for (const secret of instantiateHttpCheck(spec, values, process.env).secrets) core.setSecret(secret);
+      for (const secret of instantiateHttpCheck(spec, values, process.env).secrets) log.setSecret(secret);
 
-    log(
+    say(
       `Verifying ${service.name} ${version}${digest ? ` (${digest})` : ''} in ${environment.name} on ${redactUrl(remote.url)}, within ${timeoutText}`,
     );
     const { report } = await runVerification({
@@ -126,15 +124,15 @@ async function main(): Promise<void> {
       workspace,
       environmentCommit: promotion?.sha,
       ...readers,
-      onEvent: log,
+      onEvent: say,
     });
 
-    core.setOutput('result', report.result);
-    core.setOutput('healthy', report.healthy ? 'true' : 'false');
-    core.setOutput('reason', report.reason);
-    core.setOutput('report', JSON.stringify(report));
-    core.setOutput('version', version);
-    core.setOutput('digest', digest ?? '');
+    log.setOutput('result', report.result);
+    log.setOutput('healthy', report.healthy ? 'true' : 'false');
+    log.setOutput('reason', report.reason);
+    log.setOutput('report', JSON.stringify(report));
+    log.setOutput('version', version);
+    log.setOutput('digest', digest ?? '');
 
     let recorded = '';
     if (record) {
@@ -144,28 +142,26 @@ async function main(): Promise<void> {
         environment,
         record: { ...subject, verification: report.result, runUrl: context.runUrl, reason: report.reason },
         attempts,
-        log,
+        log: say,
       });
       if (result.runningVersion !== undefined)
-        log(
+        say(
           `${version} no longer runs in ${environment.name} (now ${result.runningVersion}); the verdict is recorded only`,
         );
       recorded = result.changed
         ? `Recorded as ${result.commit!.slice(0, 12)} on ${branch}.`
         : `Already recorded on ${branch}: the same verdict for the same version; no commit made.`;
-      log(recorded);
-      core.setOutput('commit', result.changed ? result.commit! : '');
+      say(recorded);
+      log.setOutput('commit', result.changed ? result.commit! : '');
     } else {
-      core.setOutput('commit', '');
+      log.setOutput('commit', '');
     }
     await writeSummary(`${renderVerificationSummary(report)}${recorded ? `\n${recorded}\n` : ''}`);
     if (!report.healthy) {
-      core.error(`${report.result}: ${report.reason}`, { title: 'sd-actions: verify-deployment' });
+      log.error(`${report.result}: ${report.reason}`, { title: 'sd-actions: verify-deployment' });
       process.exitCode = 1;
     }
   } finally {
     await repo.dispose();
   }
 }
-
-await runAction(main);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAnnotations, parseFileCommands } from '@sd-actions/testkit';
-import { core, log, neutralise, runAction, recordChange, writeSummary } from '../src/index.js';
+import { log, neutralise, runAction, recordChange, writeSummary } from '../src/index.js';
 import { UserError } from '@sd-actions/core';
 
 let dir: string;
@@ -32,7 +32,7 @@ afterEach(() => {
 const stdout = () => written.join('');
 
 test('annotations map startLine/startColumn to line/col, escape properties and drop empty ones', () => {
-  core.error('bad value: a,b\nsecond line', {
+  log.error('bad value: a,b\nsecond line', {
     title: 'Config: services, paths',
     file: 'dir,with:odd%/sd-actions.yml',
     startLine: 12,
@@ -40,8 +40,8 @@ test('annotations map startLine/startColumn to line/col, escape properties and d
     startColumn: 3,
     endColumn: 9,
   });
-  core.warning('careful', { title: 'only a title', file: undefined });
-  core.notice(new Error('from an Error'));
+  log.warning('careful', { title: 'only a title', file: undefined });
+  log.notice(new Error('from an Error'));
   expect(stdout()).toBe(
     '::error title=Config%3A services%2C paths,file=dir%2Cwith%3Aodd%25/sd-actions.yml,line=12,endLine=14,col=3,endColumn=9::bad value: a,b%0Asecond line\n' +
       '::warning title=only a title::careful\n' +
@@ -64,11 +64,11 @@ test('annotations map startLine/startColumn to line/col, escape properties and d
 });
 
 test('setSecret, debug, info, groups', () => {
-  core.setSecret('p%ss\nword');
-  core.debug('looking: 50%');
-  core.info('plain: text, kept as is');
-  core.startGroup('build a,b');
-  core.endGroup();
+  log.setSecret('p%ss\nword');
+  log.debug('looking: 50%');
+  log.info('plain: text, kept as is');
+  log.startGroup('build a,b');
+  log.endGroup();
   expect(stdout()).toBe(
     '::add-mask::p%25ss%0Aword\n::add-mask::p%25ss\n::add-mask::word\n::debug::looking: 50%25\nplain: text, kept as is\n::group::build a,b\n::endgroup::\n',
   );
@@ -78,7 +78,7 @@ test('setSecret, debug, info, groups', () => {
 
 test('group ends the group even when the function throws', async () => {
   await expect(
-    core.group('g', async () => {
+    log.group('g', async () => {
       throw new Error('inside');
     }),
   ).rejects.toThrow('inside');
@@ -86,7 +86,7 @@ test('group ends the group even when the function throws', async () => {
 });
 
 test('setFailed sets exit code 1 and reports an error annotation', () => {
-  core.setFailed('it broke');
+  log.setFailed('it broke');
   expect(process.exitCode).toBe(1);
   expect(stdout()).toBe('::error::it broke\n');
 });
@@ -114,9 +114,9 @@ test('setOutput appends heredoc blocks; newlines and delimiter-like text survive
   writeFileSync(file, '');
   process.env.GITHUB_OUTPUT = file;
   const tricky = 'line 1\nghadelimiter_00000000-0000-0000-0000-000000000000\nforged=yes\n\nlast';
-  core.setOutput('matrix', tricky);
-  core.setOutput('json', { include: [{ service: 'a' }] });
-  core.setOutput('empty', '');
+  log.setOutput('matrix', tricky);
+  log.setOutput('json', { include: [{ service: 'a' }] });
+  log.setOutput('empty', '');
   const text = readFileSync(file, 'utf8');
   expect(text).toMatch(/^matrix<<(ghadelimiter_[0-9a-f-]{36})\nline 1\n[^]*\nlast\n\1\njson<<ghadelimiter_/);
   // Each output gets its own delimiter.
@@ -142,7 +142,7 @@ test('each output gets a fresh random (crypto.randomUUID) delimiter', () => {
 });
 
 test('setOutput without GITHUB_OUTPUT writes the legacy command; with a missing file it throws', () => {
-  core.setOutput('name', 'a\nb: c,d');
+  log.setOutput('name', 'a\nb: c,d');
   expect(stdout()).toBe('\n::set-output name=name::a%0Ab: c,d\n');
   process.env.GITHUB_OUTPUT = join(dir, 'nope');
   expect(() => core.setOutput('name', 'x')).toThrow(`Missing file at path: ${join(dir, 'nope')}`);
@@ -154,7 +154,7 @@ test('the step summary is appended to GITHUB_STEP_SUMMARY, and skipped without o
   writeFileSync(file, 'before\n');
   process.env.GITHUB_STEP_SUMMARY = file;
   await writeSummary('### One');
-  core.appendSummary('two | three');
+  log.appendSummary('two | three');
   expect(readFileSync(file, 'utf8')).toBe('before\n### One\ntwo | three\n');
   expect(stdout()).toBe('');
 });
