@@ -92,21 +92,21 @@ test('setFailed sets exit code 1 and reports an error annotation', () => {
 });
 
 test('isDebug follows RUNNER_DEBUG=1', () => {
-  expect(core.isDebug()).toBe(false);
+  expect(log.isDebug()).toBe(false);
   process.env.RUNNER_DEBUG = '1';
-  expect(core.isDebug()).toBe(true);
+  expect(log.isDebug()).toBe(true);
 });
 
 test('getInput: spaces become _, upper-cased, trimmed unless told otherwise; required', () => {
   process.env['INPUT_MY_INPUT_NAME'] = '  value \n';
-  expect(core.getInput('my input name')).toBe('value');
-  expect(core.getInput('My Input Name', { trimWhitespace: false })).toBe('  value \n');
-  expect(core.getInput('missing')).toBe('');
-  expect(() => core.getInput('missing', { required: true })).toThrow(
+  expect(log.getInput('my input name')).toBe('value');
+  expect(log.getInput('My Input Name', { trimWhitespace: false })).toBe('  value \n');
+  expect(log.getInput('missing')).toBe('');
+  expect(() => log.getInput('missing', { required: true })).toThrow(
     'Input required and not supplied: missing',
   );
   process.env['INPUT_WITH-DASH'] = 'd';
-  expect(core.getInput('with-dash')).toBe('d');
+  expect(log.getInput('with-dash')).toBe('d');
 });
 
 test('setOutput appends heredoc blocks; newlines and delimiter-like text survive', () => {
