@@ -145,7 +145,7 @@ test('setOutput without GITHUB_OUTPUT writes the legacy command; with a missing 
   log.setOutput('name', 'a\nb: c,d');
   expect(stdout()).toBe('\n::set-output name=name::a%0Ab: c,d\n');
   process.env.GITHUB_OUTPUT = join(dir, 'nope');
-  expect(() => core.setOutput('name', 'x')).toThrow(`Missing file at path: ${join(dir, 'nope')}`);
+  expect(() => log.setOutput('name', 'x')).toThrow(`Missing file at path: ${join(dir, 'nope')}`);
 });
 
 test('the step summary is appended to GITHUB_STEP_SUMMARY, and skipped without one', async () => {
