@@ -88,7 +88,7 @@ describe('readAlarms', () => {
   test('no names: no call at all; bad names refused before any call', async () => {
     expect(await cw().readAlarms([])).toEqual({ alarms: [], missing: [] });
     await expect(cw().readAlarms(['ok', 'x'.repeat(256)])).rejects.toThrow(
-      /alarm name 2: ".*" is not a CloudWatch alarm name/,
+      /alarm name 2: ".*is not a CloudWatch alarm name/,
     );
     expect(aws.cloudwatch.calls).toHaveLength(0);
   });
