@@ -14,6 +14,7 @@ import { parseApprovalSetting, type ApprovalPolicy } from './approval.js';
 import type { KeyPath, Location } from './config-document.js';
 import { loadPlain } from './config-fast.js';
 import { UserError, show } from './errors.js';
+import { readNotify, type NotifyConfig } from './notify-config.js';
 import { hasGlobChars, normaliseRepoPath } from './paths.js';
 import { placeholdersOf, type Placeholder } from './templates.js';
 import { readVerify, type VerifySpec } from './verify-config.js';
@@ -77,6 +78,8 @@ export interface Config {
   environments: Map<string, EnvironmentConfig>;
   manifests: string;
   git: GitConfig;
+  /** Where notifications go (notify-config.ts); absent when the config has no `notify`. */
+  notify?: NotifyConfig;
 }
 
 export const DEFAULT_REGISTRY: RegistryConfig = {
@@ -249,6 +252,7 @@ function readConfig(r: Reader, rootValue: unknown): Config {
     'environments',
     'manifests',
     'git',
+    'notify',
   ]);
 
   const registry = readRegistry(r, root.registry);
@@ -290,7 +294,8 @@ function readConfig(r: Reader, rootValue: unknown): Config {
     if (problem) r.fail(['git', key], git[key], `${problem}; expected a git ref name template`);
   }
 
-  return { file, registry, services, shared, environments, manifests, git };
+  const notify = readNotify(r, root.notify);
+  return { file, registry, services, shared, environments, manifests, git, ...(notify ? { notify } : {}) };
 }
 
 function readRegistry(r: Reader, value: unknown): RegistryConfig {

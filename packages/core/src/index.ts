@@ -25,3 +25,4 @@ export * from './shared-registry.js';
 export * from './override.js';
 export * from './missing-paths.js';
 export * from './permission-hints.js';
+export * from './notify-config.js';
