@@ -26,3 +26,4 @@ export * from './override.js';
 export * from './missing-paths.js';
 export * from './permission-hints.js';
 export * from './notify-config.js';
+export * from './notify-message.js';
