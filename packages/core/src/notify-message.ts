@@ -11,6 +11,8 @@
  * Pure.
  */
 import type { NotifyEventKind } from './notify-config.js';
+import type { RollbackRecord } from './rollback.js';
+import type { VerificationReport } from './verify-judge.js';
 
 export interface NotifyEvent {
   kind: NotifyEventKind;
@@ -307,4 +309,43 @@ export function notifyText(e: NotifyEvent): string {
 export function notifySummary(e: NotifyEvent): string {
   const why = e.why ? `: ${plainValue(e.why, 160)}` : '';
   return `${notifyTitle(e)}${why}`;
+}
+
+// ---- events from the records the actions already have ------------------------------------------
+
+type EventExtras = Partial<Pick<NotifyEvent, 'fromVersion' | 'commit' | 'who' | 'runUrl' | 'link' | 'at'>>;
+
+/** A failed verification: why = every check that was not healthy, `name: reason` a line (the worst first). */
+export function verificationFailedEvent(report: VerificationReport, extras: EventExtras = {}): NotifyEvent {
+  const order = { unhealthy: 0, inconclusive: 1, healthy: 2, skipped: 3 } as const;
+  const bad = report.checks
+    .filter((c) => c.outcome === 'unhealthy' || c.outcome === 'inconclusive')
+    .sort((a, b) => order[a.outcome] - order[b.outcome])
+    .map((c) => `${c.name}: ${c.reason}`);
+  return {
+    kind: 'verification-failed',
+    service: report.service,
+    environment: report.environment,
+    toVersion: report.version,
+    ...(report.digest ? { digest: report.digest } : {}),
+    why: bad.length ? bad.join('\n') : report.reason,
+    ...extras,
+  };
+}
+
+/** A rollback that was made (the record its commit carries). */
+export function rolledBackEvent(record: RollbackRecord, extras: EventExtras = {}): NotifyEvent {
+  return {
+    kind: 'rolled-back',
+    service: record.service,
+    environment: record.environment,
+    fromVersion: record.previousVersion,
+    toVersion: record.version,
+    digest: record.digest,
+    ...(record.sourceCommit ? { commit: record.sourceCommit } : {}),
+    ...(record.actor ? { who: record.actor } : {}),
+    why: record.reason,
+    ...(record.runUrl ? { runUrl: record.runUrl } : {}),
+    ...extras,
+  };
 }

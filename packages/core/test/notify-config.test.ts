@@ -152,3 +152,16 @@ describe('notify config', () => {
     }
   });
 });
+
+test("the README's example parses and passes the schema", async () => {
+  const readme = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Notifications'));
+  const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+  const config = await parseConfig(`${SERVICES}${example}`);
+  expect(config.notify?.destinations.map((d) => `${d.name} ${d.events.length}`)).toEqual([
+    'notify.slack 3',
+    'notify.teams 7',
+    'notify.sns 1',
+  ]);
+  expect(validate(parse(`${SERVICES}${example}`))).toBe(true);
+});

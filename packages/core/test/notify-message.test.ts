@@ -5,9 +5,11 @@ import {
   notifySummary,
   notifyText,
   notifyTitle,
+  rolledBackEvent,
   slackEscape,
   slackPayload,
   teamsPayload,
+  verificationFailedEvent,
   type NotifyEvent,
 } from '../src/index.js';
 
@@ -164,5 +166,72 @@ describe('sns', () => {
     expect(
       notifySummary({ kind: 'promoted', service: 'red', environment: 'dev', toVersion: 'sha-abc1234' }),
     ).toBe('red sha-abc1234 promoted to dev');
+  });
+});
+
+describe('events from records', () => {
+  test('a verification report names every check that was not healthy, the unhealthy first', () => {
+    const check = (name: string, outcome: 'healthy' | 'unhealthy' | 'inconclusive', reason: string) => ({
+      kind: 'http' as const,
+      name,
+      target: name,
+      limits: '',
+      measurements: [],
+      outcome,
+      reason,
+    });
+    const event = verificationFailedEvent(
+      {
+        service: 'blue',
+        environment: 'staging',
+        version: '1.7.0',
+        digest: DIGEST,
+        result: 'unhealthy',
+        healthy: false,
+        reason: 'alarms blue-5xx: in ALARM',
+        startedAt: '',
+        finishedAt: '',
+        checks: [
+          check('http blue/health', 'inconclusive', 'no answer 4 times in a row'),
+          check('command ./smoke.sh', 'healthy', 'exit 0'),
+          check('alarms blue-5xx', 'unhealthy', 'in ALARM'),
+        ],
+      },
+      { runUrl: ROLLBACK.runUrl },
+    );
+    expect(event).toEqual({
+      kind: 'verification-failed',
+      service: 'blue',
+      environment: 'staging',
+      toVersion: '1.7.0',
+      digest: DIGEST,
+      why: 'alarms blue-5xx: in ALARM\nhttp blue/health: no answer 4 times in a row',
+      runUrl: ROLLBACK.runUrl,
+    });
+  });
+
+  test('a rollback record', () => {
+    expect(
+      rolledBackEvent({
+        service: 'blue',
+        environment: 'production',
+        version: '1.6.1',
+        previousVersion: '1.7.0',
+        digest: DIGEST,
+        sourceCommit: COMMIT,
+        reason: 'verification unhealthy: alarms blue-5xx',
+        actor: 'github-actions[bot]',
+      }),
+    ).toEqual({
+      kind: 'rolled-back',
+      service: 'blue',
+      environment: 'production',
+      fromVersion: '1.7.0',
+      toVersion: '1.6.1',
+      digest: DIGEST,
+      commit: COMMIT,
+      who: 'github-actions[bot]',
+      why: 'verification unhealthy: alarms blue-5xx',
+    });
   });
 });
