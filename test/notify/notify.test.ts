@@ -258,6 +258,16 @@ describe('webhooks', () => {
     expect(report.warnings[0]).toMatch(/did not answer within 0\.2s/);
   });
 
+  test('a huge error body is read only in part and shown as one short line', async () => {
+    const cfg = await config('  slack: true\n');
+    slack.script({ status: 400, body: `invalid_payload\n::error::x ${'y'.repeat(2_000_000)}` });
+    const report = await sendNotifications(cfg, EVENT, options().opts);
+    expect(report.warnings[0]).toMatch(
+      /answered HTTP 400 \(invalid_payload ::error::x y+\.\.\.\); not retried/,
+    );
+    expect(report.warnings[0]!.length).toBeLessThan(400);
+  });
+
   test('a 4xx is not retried; missing or bad URLs are warnings that never show the value', async () => {
     const cfg = await config('  slack: true\n  teams: { webhook: MY_TEAMS_HOOK }\n');
     slack.script({ status: 404, body: 'no_service' });
@@ -296,6 +306,27 @@ describe('webhooks', () => {
 });
 
 describe('sns', () => {
+  test('an SNS endpoint that never answers ends within the budget, as a warning', async () => {
+    const cfg = await config(`  sns: "${topic}"\n`);
+    const hanging = await startWebhookReceiver('hang');
+    const back = applyEnv({ AWS_ENDPOINT_URL_SNS: hanging.url() });
+    try {
+      const { clock, opts } = options();
+      const sending = sendNotifications(cfg, EVENT, opts);
+      await hanging.received(1);
+      expect(clock.timeouts.map((t) => t.ms)).toEqual([60_000]);
+      clock.expire();
+      const report = await sending;
+      expect(report.warnings).toEqual([
+        `Notification not sent to notify.sns (SNS): publishing to ${topic} did not finish within 60s. This does not change the outcome of the run.`,
+      ]);
+      expect(hanging.requests[0]!.body).toContain('Action=Publish');
+    } finally {
+      back();
+      await hanging.stop();
+    }
+  });
+
   test('5xx and throttling are retried by the SNS adapter on the same clock, then it publishes', async () => {
     const cfg = await config(`  sns: "${topic}"\n`);
     aws.sns.fail('Publish', '5xx', 1);

@@ -65,6 +65,7 @@ describe('notify config', () => {
       'notify.sns[1]: sns to "arn:aws:sns:us-east-1:123456789012:pager.fifo" (verification-failed, rollback-failed)',
     ]);
     expect(validate(parse(FULL))).toBe(true);
+    expect(await parseConfig(FULL, undefined, { fast: false })).toEqual(config);
   });
 
   test('the form of the design (slack: true) reads SLACK_WEBHOOK_URL; no notify means none', async () => {

@@ -77,6 +77,22 @@ function excerpt(body: string): string {
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
 
+/** The first `max` bytes of a body (a receiver's error text); the rest is not read. */
+async function readSome(res: Response, max: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < max) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  if (size >= max) await reader.cancel().catch(() => undefined);
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+}
+
 function describeError(err: unknown): string {
   const e = err as { message?: string; cause?: { code?: string; message?: string } } | undefined;
   const cause = e?.cause?.code ?? e?.cause?.message;
@@ -103,7 +119,8 @@ export async function postJson(
   const deadline = clock.now() + (policy.totalMs ?? DELIVERY_DEFAULTS.totalMs);
   const payload = JSON.stringify(body);
   for (let attempt = 1; ; attempt++) {
-    const timer = clock.timeout(Math.max(0, Math.min(timeoutMs, deadline - clock.now())));
+    const limitMs = Math.max(0, Math.min(timeoutMs, deadline - clock.now()));
+    const timer = clock.timeout(limitMs);
     let status: number;
     let text: string;
     let retryAfter: string | null;
@@ -118,10 +135,10 @@ export async function postJson(
       });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
-      text = await res.text();
+      text = await readSome(res, 4096);
     } catch (err) {
       const problem = timer.signal.aborted
-        ? `did not answer within ${seconds(timeoutMs)} (not retried: the message may have arrived)`
+        ? `did not answer within ${seconds(limitMs)} (not retried: the message may have arrived)`
         : `could not be reached: ${describeError(err)}`;
       return { ok: false, attempts: attempt, problem };
     } finally {
