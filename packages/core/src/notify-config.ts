@@ -82,6 +82,9 @@ export function wantsEvent(destination: NotifyDestination, event: NotifyEventKin
 export function readNotify(r: ProblemReporter, value: unknown): NotifyConfig | undefined {
   if (value === undefined || value === null || value === false) return undefined;
   const path: KeyPath = ['notify'];
+  if (typeof value === 'string')
+    // Not echoed: it may be a webhook URL.
+    r.failText(path, `is a text (not shown); expected a mapping with any of ${NOTIFY_KINDS.join(', ')}`);
   if (typeof value !== 'object' || Array.isArray(value))
     r.fail(path, value, `is not a mapping; expected any of ${NOTIFY_KINDS.join(', ')}`);
   const raw = value as Record<string, unknown>;
@@ -179,10 +182,10 @@ function readDestination(
       `is a URL (not shown); webhook URLs are secrets: store it as a repository secret, pass it to the step as an environment variable (env: ${DEFAULT_WEBHOOK_VARIABLES[kind]}: \${{ secrets.${DEFAULT_WEBHOOK_VARIABLES[kind]} }}) and put the variable's name here, then rotate the exposed URL`,
     );
   if (typeof webhook !== 'string' || !VARIABLE.test(webhook))
-    r.fail(
+    // A text is not echoed: it may be a token pasted in by mistake.
+    r.failText(
       field('webhook'),
-      webhook,
-      `is not an environment variable name; expected letters, digits and "_" like ${DEFAULT_WEBHOOK_VARIABLES[kind]}`,
+      `${typeof webhook === 'string' ? 'is not' : `${show(webhook)} is not`} an environment variable name${typeof webhook === 'string' ? ' (value not shown)' : ''}; expected letters, digits and "_" like ${DEFAULT_WEBHOOK_VARIABLES[kind]}, the variable that holds the URL`,
     );
   return { kind, name, webhook, events };
 }

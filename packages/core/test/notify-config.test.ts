@@ -111,7 +111,7 @@ describe('notify config', () => {
     ],
     [
       'notify:\n  teams: { webhook: "teams url" }\n',
-      'notify.teams.webhook: "teams url" is not an environment variable name; expected letters, digits and "_" like TEAMS_WEBHOOK_URL',
+      'notify.teams.webhook: is not an environment variable name (value not shown); expected letters, digits and "_" like TEAMS_WEBHOOK_URL, the variable that holds the URL',
       4,
     ],
     [
@@ -125,6 +125,16 @@ describe('notify config', () => {
       4,
     ],
     ['notify: [slack]\n', 'notify: ["slack"] is not a mapping; expected any of slack, teams, sns', 3],
+    [
+      'notify: xoxb-secret\n',
+      'notify: is a text (not shown); expected a mapping with any of slack, teams, sns',
+      3,
+    ],
+    [
+      'notify:\n  teams: { webhook: 42 }\n',
+      'notify.teams.webhook: 42 is not an environment variable name; expected letters, digits and "_" like TEAMS_WEBHOOK_URL, the variable that holds the URL',
+      4,
+    ],
   ])('%j is refused with file, key path and line', async (notify, message, line) => {
     const text = `${SERVICES}${notify}`;
     const err = await error(text);

@@ -9,6 +9,7 @@ import {
   notifyText,
   slackPayload,
   teamsPayload,
+  wantsEvent,
   type NotifyConfig,
   type NotifyDestination,
   type NotifyEvent,
@@ -118,7 +119,7 @@ export async function sendNotifications(
   const destinations = config?.destinations ?? [];
   const results = await Promise.all(
     destinations.map(async (d): Promise<DeliveryResult> => {
-      if (!d.events.includes(event.kind))
+      if (!wantsEvent(d, event.kind))
         return { destination: d.name, kind: d.kind, status: 'skipped', attempts: 0 };
       let result: DeliveryResult;
       try {
@@ -229,7 +230,7 @@ export function previewNotifications(
   event: NotifyEvent,
 ): { destination: string; kind: NotifyKind; subject: string; text: string }[] {
   return (config?.destinations ?? [])
-    .filter((d) => d.events.includes(event.kind))
+    .filter((d) => wantsEvent(d, event.kind))
     .map((d) => ({
       destination: d.name,
       kind: d.kind,
