@@ -5,9 +5,8 @@
  * that come back as warnings with the webhook URL masked, never as exceptions.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { parseConfig, type NotifyConfig, type NotifyEvent } from '@sd-actions/core';
+import { parseConfig, redact, type NotifyConfig, type NotifyEvent } from '@sd-actions/core';
 import {
-  maskSecrets,
   notifySecrets,
   previewNotifications,
   retryAfterMs,
@@ -186,10 +185,17 @@ describe('webhooks', () => {
       ...Array.from({ length: 5 }, () => ({ status: 500, body: `internal error at ${SECRET_PATH}` })),
     );
     const retries: number[] = [];
-    const second = options({ onRetry: (i) => retries.push(i.attempt) });
+    const reasons: string[] = [];
+    const second = options({
+      onRetry: (i) => {
+        retries.push(i.attempt);
+        reasons.push(i.reason);
+      },
+    });
     const report = await sendNotifications(cfg, EVENT, second.opts);
     expect(slack.requests).toHaveLength(3);
     expect(retries).toEqual([1, 2]);
+    expect(reasons[0]).toBe('answered HTTP 500 (internal error at ***)');
     expect(report.results[0]).toMatchObject({ status: 'failed', attempts: 3 });
     expect(report.warnings).toEqual([
       'Notification not sent to notify.slack (Slack): the webhook in SLACK_WEBHOOK_URL answered HTTP 500 (internal error at ***) 3 times; gave up. This does not change the outcome of the run.',
@@ -297,7 +303,7 @@ describe('webhooks', () => {
     );
     expect(report.warnings[0]).not.toContain('S3cr3t');
     expect(notifySecrets(cfg, { SLACK_WEBHOOK_URL: url })).toEqual([url, SECRET_PATH]);
-    const thrown = maskSecrets(
+    const thrown = redact(
       `TypeError: Failed to parse URL from ${url}`,
       notifySecrets(cfg, { SLACK_WEBHOOK_URL: url }),
     );

@@ -6,6 +6,7 @@
  */
 import {
   notifySubject,
+  redact,
   notifyText,
   slackPayload,
   teamsPayload,
@@ -101,13 +102,6 @@ function secretForms(url: string): string[] {
   return forms.sort((a, b) => b.length - a.length);
 }
 
-/** Replace every secret in `text` with ***. */
-export function maskSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s) out = out.split(s).join('***');
-  return out;
-}
-
 /** Send `event` to every destination that wants it. Never throws. */
 export async function sendNotifications(
   config: NotifyConfig | undefined,
@@ -123,12 +117,16 @@ export async function sendNotifications(
         return { destination: d.name, kind: d.kind, status: 'skipped', attempts: 0 };
       let result: DeliveryResult;
       try {
-        result = await deliver(d, event, env, options);
+        result = await deliver(d, event, env, {
+          ...options,
+          // A receiver's answer might quote the URL: retries are reported masked too.
+          onRetry: (info) => options.onRetry?.({ ...info, reason: redact(info.reason, secrets) }),
+        });
       } catch (err) {
         // A bug or an unexpected failure: still only a warning.
         result = failed(d, 0, `unexpected error: ${err instanceof Error ? err.message : String(err)}`);
       }
-      return result.warning ? { ...result, warning: maskSecrets(result.warning, secrets) } : result;
+      return result.warning ? { ...result, warning: redact(result.warning, secrets) } : result;
     }),
   );
   return { results, warnings: results.flatMap((r) => (r.warning ? [r.warning] : [])) };
