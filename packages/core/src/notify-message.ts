@@ -166,6 +166,22 @@ export function slackEscape(text: string): string {
     .replace(/@(channel|here|everyone)\b/gi, '@\u200b$1');
 }
 
+/**
+ * Escape, keeping the result within `max` characters (a section's text takes 3000): escaping can
+ * grow a text fivefold, so it is cut by its escaped length, never inside an entity.
+ */
+export function slackEscapeWithin(text: string, max: number): string {
+  const escaped = slackEscape(text);
+  if (escaped.length <= max) return escaped;
+  let out = '';
+  for (const ch of text) {
+    const piece = slackEscape(ch);
+    if (out.length + piece.length > max - 1) break;
+    out += piece;
+  }
+  return `${out}…`;
+}
+
 /** A value as inline code: escaped, and no backtick to close the code span early. */
 function slackCode(text: string): string {
   return `\`${slackEscape(text).replace(/`/g, "'")}\``;
@@ -193,7 +209,7 @@ export function slackPayload(e: NotifyEvent): { text: string; blocks: unknown[] 
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*${whyLabel(e.kind)}*\n${slackEscape(plainValue(e.why, MAX_WHY, true))}`,
+        text: `*${whyLabel(e.kind)}*\n${slackEscapeWithin(plainValue(e.why, MAX_WHY, true), 2900)}`,
       },
     });
   const links: string[] = [];

@@ -7,6 +7,7 @@ import {
   notifyTitle,
   rolledBackEvent,
   slackEscape,
+  slackEscapeWithin,
   slackPayload,
   teamsPayload,
   verificationFailedEvent,
@@ -93,6 +94,14 @@ describe('slack', () => {
     const fields = (p.blocks[1] as { fields: { text: string }[] }).fields;
     expect(fields[2]!.text).toBe("*Version*\n`1.7.0 → 1.7.0'&lt;!here&gt;`");
     expect(p.blocks).toHaveLength(3); // no context block: the run link was not http(s)
+  });
+  test('a why made of characters that grow when escaped still fits a section (3000)', () => {
+    const p = slackPayload({ ...ROLLBACK, why: '<&>'.repeat(2000) });
+    const section = p.blocks[2] as { text: { text: string } };
+    expect(section.text.text.length).toBeLessThanOrEqual(3000);
+    expect(section.text.text).toMatch(/^\*Why\*\n(&lt;&amp;&gt;)+(&lt;|&amp;)?…$/);
+    expect(slackEscapeWithin('a<b', 5)).toBe('a…');
+    expect(slackEscapeWithin('a<bc', 6)).toBe('a&lt;…');
   });
 });
 
