@@ -15,6 +15,7 @@ import { parseApprovalSetting, type ApprovalPolicy } from './approval.js';
 import type { KeyPath, Location } from './config-document.js';
 import { loadPlain } from './config-fast.js';
 import { UserError, show } from './errors.js';
+import { readNotify, type NotifyConfig } from './notify-config.js';
 import { hasGlobChars, normaliseRepoPath, writablePathProblem } from './paths.js';
 import { gitRefNameProblem } from './refnames.js';
 import { placeholdersOf, render, type Placeholder } from './templates.js';
@@ -86,6 +87,8 @@ export interface Config {
   environments: Map<string, EnvironmentConfig>;
   manifests: string;
   git: GitConfig;
+  /** Where notifications go (notify-config.ts); absent when the config has no `notify`. */
+  notify?: NotifyConfig;
 }
 
 export const DEFAULT_REGISTRY: RegistryConfig = {
@@ -259,6 +262,7 @@ function readConfig(r: Reader, rootValue: unknown): Config {
     'environments',
     'manifests',
     'git',
+    'notify',
   ]);
 
   const registry = readRegistry(r, root.registry);
@@ -299,8 +303,8 @@ function readConfig(r: Reader, rootValue: unknown): Config {
   }
 
   checkServiceRefNames(r, services, git);
-
-  return { file, registry, services, shared, environments, manifests, git };
+  const notify = readNotify(r, root.notify);
+  return { file, registry, services, shared, environments, manifests, git, ...(notify ? { notify } : {}) };
 }
 
 /**

@@ -27,3 +27,5 @@ export * from './override.js';
 export * from './missing-paths.js';
 export * from './permission-hints.js';
 export * from './markdown.js';
+export * from './notify-config.js';
+export * from './notify-message.js';
