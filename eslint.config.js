@@ -51,6 +51,8 @@ export const layers = [
       'packages/gitops/src/**/*.ts',
       'packages/github/src/**/*.ts',
       'packages/aws/src/**/*.ts',
+      'packages/verify/src/**/*.ts',
+      'packages/notify/src/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': [
