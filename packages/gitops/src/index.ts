@@ -3,3 +3,4 @@ export * from './manifest-update.js';
 export * from './deployed.js';
 export * from './ledger.js';
 export * from './verification.js';
+export * from './status-view.js';
