@@ -281,7 +281,11 @@ export function renderStatusViewText(view: StatusView, options: { maxWidth?: num
   }
   const legend =
     '✓ verified healthy  ✗ unhealthy  ? inconclusive  · unverified  ⛔ quarantined  ⏳ awaiting approval';
-  return [...table, '', legend, ...statusViewDetails(view)].join('\n');
+  const fit = (line: string) =>
+    options.maxWidth !== undefined && [...line].length > options.maxWidth
+      ? `${[...line].slice(0, Math.max(1, options.maxWidth - 1)).join('')}…`
+      : line;
+  return [...table, '', legend, ...statusViewDetails(view).map(fit)].join('\n');
 }
 
 /** Escape text for a markdown table cell (pipes, newlines, HTML). */
