@@ -4,7 +4,6 @@
  * repository are known (skipped quietly otherwise); source-commit ancestry from the local checkout.
  */
 import {
-  buildStatusView,
   historyOf,
   renderHistoryText,
   renderStatusHtml,
@@ -18,12 +17,11 @@ import {
 import { Git, ScratchRepo } from '@sd-actions/git';
 import {
   readDeployed,
-  readStatusFacts,
-  resolveAncestry,
+  readStatusView as readGitOpsStatusView,
   resolveRemote,
   type Deployed,
 } from '@sd-actions/gitops';
-import { createGitHubClient, parseRepository, pendingApprovals } from '@sd-actions/github';
+import { createGitHubClient, parseRepository, readPendingForStatus } from '@sd-actions/github';
 import { loadConfigFile } from '@sd-actions/action-kit';
 
 export interface StatusOptions {
@@ -79,17 +77,16 @@ export async function readStatusView(
   const repository = gh?.repository ?? repositoryFromUrl(remote.url);
   if (gh?.token && repository) {
     const client = createGitHubClient({ token: gh.token, ...(gh.apiUrl ? { baseUrl: gh.apiUrl } : {}) });
-    pending = await pendingApprovals(client, parseRepository(repository));
+    const read = await readPendingForStatus(client, parseRepository(repository));
+    if ('pending' in read) pending = read.pending;
+    else approvalsNote = read.note;
   } else if (gh?.token)
     approvalsNote =
       'Approval requests not checked: the repository is unknown (--github-repo OWNER/NAME or GITHUB_REPOSITORY).';
   const scratch = await ScratchRepo.open({ url: remote.url });
   try {
-    const facts = await readStatusFacts(scratch, config);
-    const isAncestor = await resolveAncestry(new Git(options.repo), config, facts.deployed);
-    const view = buildStatusView(config, {
-      ...facts,
-      isAncestor,
+    const view = await readGitOpsStatusView(scratch, config, {
+      source: new Git(options.repo),
       ...(pending ? { pending } : {}),
       ...(approvalsNote ? { approvalsNote } : {}),
     });

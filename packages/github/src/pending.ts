@@ -28,3 +28,23 @@ export async function pendingApprovals(
     requestedAt: binding.requestedAt,
   }));
 }
+
+/**
+ * For a status view that must not fail on them: the open requests, or why they could not be read
+ * (a token without `issues: read`, a repository it cannot see). Other errors still throw.
+ */
+export async function readPendingForStatus(
+  client: GitHubClient,
+  repo: RepoRef,
+): Promise<{ pending: PendingApproval[] } | { note: string }> {
+  try {
+    return { pending: await pendingApprovals(client, repo) };
+  } catch (err) {
+    const status = (err as { status?: unknown }).status;
+    if (status === 401 || status === 403 || status === 404)
+      return {
+        note: `Approval requests not checked: GitHub answered ${status} for ${repo.owner}/${repo.repo}'s issues (the token needs issues: read).`,
+      };
+    throw err;
+  }
+}

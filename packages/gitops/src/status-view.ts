@@ -91,6 +91,8 @@ export interface ReadStatusViewOptions {
   source?: Git;
   /** Open approval requests; leave undefined when they cannot be read. */
   pending?: readonly PendingApproval[];
+  /** Why `pending` is missing (shown as a note). */
+  approvalsNote?: string;
 }
 
 /** The whole status view from the GitOps branches (and the optional extras). */
@@ -105,5 +107,6 @@ export async function readStatusView(
     ...facts,
     isAncestor,
     ...(options.pending ? { pending: options.pending } : {}),
+    ...(options.approvalsNote ? { approvalsNote: options.approvalsNote } : {}),
   });
 }
