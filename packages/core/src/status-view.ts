@@ -285,7 +285,7 @@ export function renderStatusViewText(view: StatusView, options: { maxWidth?: num
     options.maxWidth !== undefined && [...line].length > options.maxWidth
       ? `${[...line].slice(0, Math.max(1, options.maxWidth - 1)).join('')}…`
       : line;
-  return [...table, '', legend, ...statusViewDetails(view).map(fit)].join('\n');
+  return [...table, '', ...[legend, ...statusViewDetails(view)].map(fit)].join('\n');
 }
 
 /** Escape text for a markdown table cell (pipes, newlines, HTML). */

@@ -1,0 +1,90 @@
+import { expect, test } from '@jest/globals';
+import {
+  buildStatusView,
+  parseConfig,
+  parseLedger,
+  renderStatusHtml,
+  renderStatusViewMarkdown,
+  renderStatusViewText,
+  type DeployedEntry,
+  type LedgerCommit,
+} from '../src/index.js';
+
+const D = (c: string) => `sha256:${c.repeat(64)}`;
+const config = await parseConfig('services:\n  blue: { path: blue }\n');
+
+const verdict = (sha: string, version: string, digest: string, result: string): LedgerCommit => ({
+  sha: sha.repeat(40),
+  subject: `verify(blue): ${version} ${result} in production`,
+  date: '2026-11-20T10:00:00Z',
+  trailers: `Sd-Service: blue\nSd-Environment: production\nSd-Version: ${version}\nSd-Digest: ${digest}\nSd-Verification: ${result}\n`,
+});
+
+function view(productionVersion: string, reason = 'bad | <b>x</b>') {
+  const entry = (version: string, digest: string): DeployedEntry => ({ version, digest, promotedBy: 'a|b' });
+  return buildStatusView(config, {
+    deployed: new Map([
+      ['staging', new Map([['blue', entry('1.7.0', D('7'))]])],
+      [
+        'production',
+        new Map([['blue', entry(productionVersion, D(productionVersion === '1.7.0' ? '7' : '6'))]]),
+      ],
+    ]),
+    ledgers: new Map([
+      [
+        'production',
+        parseLedger(
+          [verdict('b', '1.6.0', D('6'), 'unhealthy'), verdict('a', '1.6.0', D('6'), 'healthy')],
+          'production',
+        ),
+      ],
+    ]),
+    quarantine: new Map([
+      [
+        'production',
+        [
+          {
+            service: 'blue',
+            version: '1.5.0',
+            digest: D('5'),
+            at: '2026-11-19T10:00:00Z',
+            reason,
+            by: 'bot',
+          },
+        ],
+      ],
+    ]),
+  });
+}
+
+test('the newest verdict for the running digest marks the cell; none is "unverified"', () => {
+  const v = view('1.6.0');
+  expect(v.rows[0]!.cells.map((c) => [c.environment, c.mark ?? null, c.drift])).toEqual([
+    ['dev', null, 'none'],
+    ['staging', null, 'none'],
+    ['production', 'unhealthy', 'behind'],
+  ]);
+  expect(view('1.7.0').rows[0]!.cells[2]).toMatchObject({ mark: 'unverified', drift: 'in-sync' });
+  expect(v.approvalsChecked).toBe(false);
+});
+
+test('text fits a width by dropping detail; markdown and HTML escape every value', () => {
+  const v = view('1.6.0');
+  const wide = renderStatusViewText(v);
+  expect(wide).toContain('1.6.0 666666666666 unhealthy ✗ a|b ⚠ behind staging ⛔1');
+  const narrow = renderStatusViewText(v, { maxWidth: 60 });
+  expect(narrow).toContain('1.6.0 6666666 ✗ ⚠ ⛔1');
+  expect(
+    narrow
+      .split('\n')
+      .every(
+        (l) => [...l].length <= 60 || l.startsWith('service') || /^[─ ]+$/.test(l) || l.startsWith('blue'),
+      ),
+  ).toBe(true);
+  const md = renderStatusViewMarkdown(v);
+  expect(md).toContain('a\\|b');
+  expect(md).toContain('bad \\| &lt;b&gt;x&lt;/b&gt;');
+  const html = renderStatusHtml(view('1.6.0', '"><img src=x onerror=alert(1)>'));
+  expect(html).toContain('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;');
+  expect(html).not.toContain('<img');
+});
