@@ -80,7 +80,9 @@ export async function readStatusView(
     const read = await readPendingForStatus(client, parseRepository(repository));
     if ('pending' in read) pending = read.pending;
     else approvalsNote = read.note;
-  } else if (gh?.token)
+  } else if (!gh?.token)
+    approvalsNote = 'Approval requests not checked: no GitHub token (--token or GITHUB_TOKEN).';
+  else
     approvalsNote =
       'Approval requests not checked: the repository is unknown (--github-repo OWNER/NAME or GITHUB_REPOSITORY).';
   const scratch = await ScratchRepo.open({ url: remote.url });

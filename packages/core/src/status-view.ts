@@ -175,10 +175,7 @@ export function buildStatusView(config: Config, input: StatusViewInput): StatusV
     return [{ environment: env.name, rows: ledgerHistory(ledger) }];
   });
   if (input.pending === undefined)
-    notes.push(
-      input.approvalsNote ??
-        'Approval requests not checked: no GitHub token (--token or GITHUB_TOKEN) and repository.',
-    );
+    notes.push(input.approvalsNote ?? 'Approval requests not checked: no GitHub token.');
   return {
     environments: envs.map((e) => (e.from ? { name: e.name, from: e.from } : { name: e.name })),
     rows,
