@@ -22,7 +22,7 @@ const COMMANDS = {
   status: {
     usage:
       'sd-actions status [--repo DIR] [--config PATH] [--remote NAME] [--json] [--html FILE]\n' +
-      '                  [--history SERVICE [--environment ENV]] [--token TOKEN] [--github-repo OWNER/NAME] [--api-url URL]',
+      '                         [--history SERVICE [--environment ENV]] [--token TOKEN] [--github-repo OWNER/NAME] [--api-url URL]',
     about:
       'What runs where: every service in every environment, read from the GitOps branches.\n' +
       'Each cell: version, short digest, verified ✓ / unhealthy ✗ / unverified, how it stands against its from\n' +
