@@ -88,3 +88,38 @@ test('text fits a width by dropping detail; markdown and HTML escape every value
   expect(html).toContain('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;');
   expect(html).not.toContain('<img');
 });
+
+test('approvals and overrides on a promotion are timeline entries of their own, with who and when', () => {
+  const promotion: LedgerCommit = {
+    sha: 'c'.repeat(40),
+    subject: 'promote(blue): 1.7.0 to production',
+    authorName: 'github-actions',
+    date: '2026-11-21T10:00:00Z',
+    trailers: [
+      'Sd-Service: blue',
+      'Sd-Environment: production',
+      'Sd-Version: 1.7.0',
+      `Sd-Digest: ${D('7')}`,
+      'Sd-Actor: carol',
+      'Sd-Approved-By: alice, bob',
+      'Sd-Approval: https://github.com/acme/shop/issues/12',
+      'Sd-Override: min-soak',
+      'Sd-Override-Reason: <i>customer</i> fix',
+    ].join('\n'),
+  };
+  const v = buildStatusView(config, {
+    deployed: new Map(),
+    ledgers: new Map([['production', parseLedger([promotion], 'production')]]),
+    pending: [],
+  });
+  expect(v.history.find((h) => h.environment === 'production')!.rows.map((r) => [r.kind, r.actor])).toEqual([
+    ['promotion', 'carol'],
+    ['approval', 'carol'],
+    ['override', 'carol'],
+  ]);
+  const html = renderStatusHtml(v);
+  expect(html).toContain('approved by alice, bob (https://github.com/acme/shop/issues/12)');
+  expect(html).toContain('overrode min-soak: &lt;i&gt;customer&lt;/i&gt; fix');
+  expect(html).toContain('<li class="kind-approval">');
+  expect(v.notes).toEqual([]);
+});
