@@ -6,7 +6,6 @@
  * ancestry, never by "the digest differs": a hotfix promoted straight into staging is not behind
  * dev. Pure: the adapters read manifests, ledgers and issues and hand them in.
  */
-import semver from 'semver';
 import type { Config } from './config.js';
 import {
   ledgerHistory,
@@ -16,49 +15,7 @@ import {
   type VerificationMark,
 } from './ledger.js';
 import type { QuarantineEntry } from './quarantine.js';
-import { shortDigest, type DeployedEntry } from './status.js';
-import { classifyVersion } from './versions.js';
-
-/**
- * How a cell relates to its `from` environment:
- * - `in-sync`  the same digest;
- * - `behind`   `from` runs a higher version, or a build of a later commit (ours is its ancestor);
- * - `missing`  `from` runs the service, this environment does not yet;
- * - `ahead`    this environment runs a higher version or a later commit (e.g. a hotfix);
- * - `diverged` neither commit contains the other (a hotfix from a release line);
- * - `differs`  another artifact, and nothing to order them by (unknown commits, same version);
- * - `none`     no `from` environment, or nothing there.
- */
-export type Drift = 'in-sync' | 'behind' | 'missing' | 'ahead' | 'diverged' | 'differs' | 'none';
-
-/** Whether commit `a` is an ancestor of commit `b`; undefined when that cannot be known. */
-export type AncestryLookup = (a: string, b: string) => boolean | undefined;
-
-/** Where this cell stands against the same service in its `from` environment. */
-export function compareToFrom(
-  entry: DeployedEntry | undefined,
-  upstream: DeployedEntry | undefined,
-  isAncestor: AncestryLookup = () => undefined,
-): Drift {
-  if (!upstream) return 'none';
-  if (!entry) return 'missing';
-  if (entry.digest === upstream.digest) return 'in-sync';
-  if (classifyVersion(entry.version) === 'release' && classifyVersion(upstream.version) === 'release') {
-    const order = semver.compare(entry.version, upstream.version);
-    if (order < 0) return 'behind';
-    if (order > 0) return 'ahead';
-  }
-  if (entry.commit && upstream.commit && entry.commit !== upstream.commit) {
-    if (isAncestor(entry.commit, upstream.commit)) return 'behind';
-    if (isAncestor(upstream.commit, entry.commit)) return 'ahead';
-    if (
-      isAncestor(entry.commit, upstream.commit) === false &&
-      isAncestor(upstream.commit, entry.commit) === false
-    )
-      return 'diverged';
-  }
-  return 'differs';
-}
+import { compareToFrom, shortDigest, type AncestryLookup, type DeployedEntry, type Drift } from './status.js';
 
 /** The commit pairs `compareToFrom` may ask about, so an adapter can resolve them up front. */
 export function ancestryQuestions(

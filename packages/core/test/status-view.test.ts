@@ -6,6 +6,7 @@ import {
   renderStatusHtml,
   renderStatusViewMarkdown,
   renderStatusViewText,
+  statusMatrix,
   type DeployedEntry,
   type LedgerCommit,
 } from '../src/index.js';
@@ -122,4 +123,16 @@ test('approvals and overrides on a promotion are timeline entries of their own, 
   expect(html).toContain('overrode min-soak: &lt;i&gt;customer&lt;/i&gt; fix');
   expect(html).toContain('<li class="kind-approval">');
   expect(v.notes).toEqual([]);
+});
+
+test('statusMatrix (promote summaries) shares the rule: a hotfix in staging is not behind dev', () => {
+  const rows = statusMatrix(
+    config,
+    new Map([
+      ['dev', new Map([['blue', { version: 'sha-1111111', digest: D('1') }]])],
+      ['staging', new Map([['blue', { version: '1.6.1', digest: D('2') }]])],
+      ['production', new Map([['blue', { version: '1.6.0', digest: D('3') }]])],
+    ]),
+  );
+  expect(rows[0]!.cells.map((c) => c.behind)).toEqual([false, false, true]);
 });
