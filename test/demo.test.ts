@@ -85,8 +85,9 @@ test('npm run status prints the same matrix from the command line', () => {
   );
   const lines = out.trimEnd().split('\n');
   expect(lines[0]).toMatch(/^service\s+dev\s+staging\s+production$/);
+  // The hotfix went straight into staging: not "behind dev" (issue 10); production is behind by version.
   expect(lines.find((l) => l.startsWith('blue '))).toMatch(
-    /1\.6\.1 · .* dave ⚠ behind dev .*1\.6\.0 · .* bob ⚠ behind staging$/,
+    /1\.6\.1 [0-9a-f]{12} .*dave diverged from dev .*1\.6\.0 [0-9a-f]{12} .*bob ⚠ behind staging$/,
   );
   const json = JSON.parse(
     execFileSync(

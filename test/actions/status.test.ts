@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { commit, git, originAndClone, removeDir, runAction, tempDir } from '@sd-actions/testkit';
+import { createGitHubClient, ensureRequest } from '@sd-actions/github';
+import {
+  commit,
+  git,
+  originAndClone,
+  removeDir,
+  runAction,
+  startGitHubFake,
+  tempDir,
+} from '@sd-actions/testkit';
 
 let root: string;
 let work: string;
@@ -34,20 +43,70 @@ afterAll(() => removeDir(root));
 test('status reports the matrix and what lags behind its from environment', async () => {
   const run = await runAction('status', { workspace: work, event: 'workflow_dispatch' });
   expect(run.code).toBe(0);
-  // green: staging runs another digest than dev, and production has nothing of what staging runs.
-  expect(JSON.parse(run.outputs.behind!)).toEqual(['blue/production', 'green/staging', 'green/production']);
+  // green: staging runs another build of the same source commit than dev, which orders neither
+  // before the other ("≠ dev", not behind); production has nothing of what staging runs.
+  expect(JSON.parse(run.outputs.behind!)).toEqual(['blue/production', 'green/production']);
   const matrix = JSON.parse(run.outputs.matrix!) as {
     service: string;
-    cells: { environment: string; entry?: { version: string } }[];
+    cells: { environment: string; entry?: { version: string }; drift: string; mark?: string }[];
   }[];
   expect(matrix.map((r) => [r.service, r.cells.map((c) => c.entry?.version ?? null)])).toEqual([
     ['blue', ['sha-1111111', '1.0.0', null]],
     ['green', ['sha-2222222', '2.0.0', null]],
     ['red', [null, null, null]],
   ]);
+  expect(matrix[1]!.cells.map((c) => [c.drift, c.mark ?? null])).toEqual([
+    ['none', 'unverified'],
+    ['differs', 'unverified'],
+    ['missing', null],
+  ]);
   expect(run.summary).toContain('| Service | dev | staging (from dev) | production (from staging) |');
   expect(run.summary).toMatch(
-    /\| green \| sha-2222222 · 222222222222 .*\| 2\.0\.0 · 333333333333 .* ⚠ behind dev \| — \(behind staging\) \|/,
+    /\| green \| sha-2222222 222222222222 unverified .*\| 2\.0\.0 333333333333 unverified .* ≠ dev \| — ⚠ behind staging \|/,
   );
+  expect(run.summary).toContain('Approval requests not checked');
   expect(run.stdout).toMatch(/^service\s+dev\s+staging\s+production$/m);
+});
+
+test('with a token, open approval requests show in their cell (GitHub fake, real Octokit)', async () => {
+  const gh = await startGitHubFake();
+  try {
+    gh.addToken('job-token', 'github-actions[bot]', { orgRead: false, userRead: false });
+    gh.addRepo('acme/monorepo');
+    await ensureRequest(
+      createGitHubClient({ token: 'job-token', baseUrl: gh.url }),
+      { owner: 'acme', repo: 'monorepo' },
+      {
+        binding: {
+          service: 'green',
+          environment: 'production',
+          version: '2.0.0',
+          digest: D(3),
+          requester: 'dave',
+          triggeringActor: 'dave',
+          run: 'https://github.com/acme/monorepo/actions/runs/9',
+          from: 'staging',
+          requestedAt: '2026-11-22T09:00:00Z',
+        },
+        body: { count: 1, approvers: ['alice'] },
+        gateLogin: 'github-actions[bot]',
+      },
+    );
+    const run = await runAction('status', {
+      workspace: work,
+      event: 'workflow_dispatch',
+      githubToken: 'job-token',
+      env: { GITHUB_API_URL: gh.url },
+    });
+    expect(run.code).toBe(0);
+    const matrix = JSON.parse(run.outputs.matrix!) as {
+      service: string;
+      cells: { environment: string; pending: { version: string; number: number }[] }[];
+    }[];
+    expect(matrix[1]!.cells[2]!.pending).toMatchObject([{ version: '2.0.0', number: 1 }]);
+    expect(run.summary).toContain('⏳ green 2.0.0 → production awaits approval: #1 asked by dave');
+    expect(gh.violations).toEqual([]);
+  } finally {
+    await gh.stop();
+  }
 });

@@ -1,5 +1,5 @@
 /** status — the status matrix of every service in every environment, as a summary and JSON. */
-import { renderStatusText, statusMatrix } from '@sd-actions/core';
+import { renderStatusViewMarkdown, renderStatusViewText } from '@sd-actions/core';
 import {
   log,
   getString,
@@ -8,26 +8,36 @@ import {
   readContext,
   writeSummary,
 } from '@sd-actions/action-kit';
-import { ScratchRepo } from '@sd-actions/git';
-import { readDeployed, resolveRemote, statusMarkdown } from '@sd-actions/gitops';
+import { Git, ScratchRepo } from '@sd-actions/git';
+import { readStatusView, resolveRemote } from '@sd-actions/gitops';
+import { createGitHubClient, parseRepository, readPendingForStatus } from '@sd-actions/github';
 
 /** The action: read and validate the inputs, act, set the outputs, write the summary. */
 export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
   const config = await loadConfigFile(workspace, configInput());
-  const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: log.setSecret });
+  const token = getString('token');
+  const remote = await resolveRemote(workspace, 'origin', token, { mask: log.setSecret });
+  const approvals =
+    token && context.repository
+      ? await readPendingForStatus(createGitHubClient({ token }), parseRepository(context.repository))
+      : undefined;
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
   try {
-    const rows = statusMatrix(config, await readDeployed(repo, config));
-    const behind = rows.flatMap((row) =>
+    const view = await readStatusView(repo, config, {
+      source: new Git(workspace),
+      ...(approvals && 'pending' in approvals ? { pending: approvals.pending } : {}),
+      ...(approvals && 'note' in approvals ? { approvalsNote: approvals.note } : {}),
+    });
+    const behind = view.rows.flatMap((row) =>
       row.cells.filter((c) => c.behind).map((c) => `${row.service}/${c.environment}`),
     );
-    log.setOutput('matrix', JSON.stringify(rows));
+    log.setOutput('matrix', JSON.stringify(view.rows));
     log.setOutput('behind', JSON.stringify(behind));
-    log.info(renderStatusText(config, rows));
+    log.info(renderStatusViewText(view));
     await writeSummary(
-      `### What runs where\n\n${statusMarkdown(config, rows)}\n${behind.length ? `${behind.length} behind their \`from\` environment: ${behind.join(', ')}.` : 'Every environment runs what its `from` environment runs.'}\n`,
+      `### What runs where\n\n${renderStatusViewMarkdown(view)}\n${behind.length ? `${behind.length} behind their \`from\` environment: ${behind.join(', ')}.` : 'No environment is behind its `from` environment.'}\n`,
     );
   } finally {
     await repo.dispose();

@@ -1,24 +1,34 @@
 /**
  * The sd-actions command line.
  *
- *   sd-actions status   [--repo DIR] [--config PATH] [--remote NAME] [--json]
+ *   sd-actions status   [--repo DIR] [--config PATH] [--remote NAME] [--json] [--html FILE]
+ *                       [--history SERVICE [--environment ENV]] [--token T --github-repo OWNER/NAME]
  *   sd-actions init     --owner OWNER [--repo DIR] [--ref REF] [--registry TYPE:URL] [--force] [--dry-run]
  *   sd-actions check    [--repo DIR] [--config PATH] [--ref REF]
  *   sd-actions validate [--repo DIR] [--config PATH]
  */
 import { parseArgs } from 'node:util';
-import { isUserError, statusMatrix, UserError } from '@sd-actions/core';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isUserError, renderStatusHtml, renderStatusViewText, UserError } from '@sd-actions/core';
 import { checkCallers } from './check.js';
 import { init } from './init.js';
-import { readStatus, statusText } from './status.js';
+import { historyFor, readStatusView, renderHistoryBlocks } from './status.js';
 import { readConfig, validate } from './validate.js';
 
 const CONFIG = '.github/sd-actions.yml';
 
 const COMMANDS = {
   status: {
-    usage: 'sd-actions status [--repo DIR] [--config PATH] [--remote NAME] [--json]',
-    about: 'What runs where: every service in every environment, read from the GitOps branches.',
+    usage:
+      'sd-actions status [--repo DIR] [--config PATH] [--remote NAME] [--json] [--html FILE]\n' +
+      '                         [--history SERVICE [--environment ENV]] [--token TOKEN] [--github-repo OWNER/NAME] [--api-url URL]',
+    about:
+      'What runs where: every service in every environment, read from the GitOps branches.\n' +
+      'Each cell: version, short digest, verified ✓ / unhealthy ✗ / unverified, how it stands against its from\n' +
+      'environment (behind by version or commit ancestry), quarantined versions (⛔), open approval requests (⏳,\n' +
+      'only with --token or GITHUB_TOKEN and the repository). --history SERVICE: the ledger (promotions,\n' +
+      'verifications, rollbacks, approvals, overrides), newest first. --html FILE: one self-contained page.',
   },
   init: {
     usage:
@@ -57,6 +67,12 @@ const OPTIONS = {
   config: { type: 'string' },
   remote: { type: 'string' },
   json: { type: 'boolean' },
+  html: { type: 'string' },
+  history: { type: 'string' },
+  environment: { type: 'string' },
+  token: { type: 'string' },
+  'github-repo': { type: 'string' },
+  'api-url': { type: 'string' },
   owner: { type: 'string' },
   ref: { type: 'string' },
   registry: { type: 'string' },
@@ -65,7 +81,18 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 const ALLOWED: Record<Command, string[]> = {
-  status: ['repo', 'config', 'remote', 'json'],
+  status: [
+    'repo',
+    'config',
+    'remote',
+    'json',
+    'html',
+    'history',
+    'environment',
+    'token',
+    'github-repo',
+    'api-url',
+  ],
   init: ['repo', 'owner', 'ref', 'registry', 'force', 'dry-run'],
   check: ['repo', 'config', 'ref'],
   validate: ['repo', 'config'],
@@ -111,11 +138,49 @@ export async function main(argv: string[], out = console.log, err = console.erro
   switch (command) {
     case 'status': {
       await readConfig(repo, configPath); // a missing directory or file, said as a CLI says it
-      const options = { repo, config: configPath, remote: values.remote as string | undefined };
-      if (values.json) {
-        const { config, deployed } = await readStatus(options);
-        out(JSON.stringify(statusMatrix(config, deployed), null, 2));
-      } else out(await statusText(options));
+      if (values.environment !== undefined && values.history === undefined) {
+        err(`sd-actions status: --environment goes with --history SERVICE\nusage: ${spec.usage}`);
+        return 2;
+      }
+      const token = (values.token as string | undefined) ?? process.env.GITHUB_TOKEN;
+      const github = {
+        ...(token ? { token } : {}),
+        ...((values['github-repo'] ?? process.env.GITHUB_REPOSITORY)
+          ? { repository: (values['github-repo'] as string | undefined) ?? process.env.GITHUB_REPOSITORY }
+          : {}),
+        ...((values['api-url'] ?? process.env.GITHUB_API_URL)
+          ? { apiUrl: (values['api-url'] as string | undefined) ?? process.env.GITHUB_API_URL }
+          : {}),
+      };
+      const { config, view } = await readStatusView({
+        repo,
+        config: configPath,
+        remote: values.remote as string | undefined,
+        github,
+      });
+      const history =
+        values.history === undefined
+          ? undefined
+          : historyFor(config, view, {
+              service: values.history as string,
+              environment: values.environment as string | undefined,
+            });
+      if (values.html !== undefined) {
+        const file = resolve(values.html as string);
+        writeFileSync(
+          file,
+          renderStatusHtml(view, {
+            generatedAt: new Date().toISOString(),
+            ...(history ? { service: values.history as string } : {}),
+          }),
+        );
+        (values.json ? err : out)(`Wrote ${file}`);
+      }
+      if (values.json) out(JSON.stringify(history ?? view.rows, null, 2));
+      else if (history) out(renderHistoryBlocks(history).trimEnd());
+      // A terminal gets a table that fits it; a pipe gets every detail.
+      else if (values.html === undefined)
+        out(renderStatusViewText(view, process.stdout.isTTY ? { maxWidth: process.stdout.columns } : {}));
       return 0;
     }
     case 'init': {

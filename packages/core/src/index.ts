@@ -7,6 +7,8 @@ export * from './changes.js';
 export * from './compare.js';
 export * from './policy.js';
 export * from './status.js';
+export * from './status-view.js';
+export * from './status-html.js';
 export * from './releases.js';
 export * from './versions.js';
 export * from './trailers.js';

@@ -2,7 +2,9 @@
  * The status matrix: services × environments — what runs where, since when, by whom, and which
  * environments lag behind the one they are promoted from. Pure: the caller reads the manifests.
  */
+import semver from 'semver';
 import type { Config } from './config.js';
+import { classifyVersion } from './versions.js';
 
 export interface DeployedEntry {
   version: string;
@@ -16,13 +18,57 @@ export interface DeployedEntry {
 export interface StatusCell {
   environment: string;
   entry?: DeployedEntry;
-  /** This environment runs a different digest than its `from` environment (or nothing yet). */
+  /**
+   * Behind its `from` environment: a lower version, a build of an earlier commit (when ancestry is
+   * known), or nothing where `from` runs the service. A different digest alone is not "behind".
+   */
   behind: boolean;
 }
 
 export interface StatusRow {
   service: string;
   cells: StatusCell[];
+}
+
+/**
+ * How a cell relates to its `from` environment:
+ * - `in-sync`  the same digest;
+ * - `behind`   `from` runs a higher version, or a build of a later commit (ours is its ancestor);
+ * - `missing`  `from` runs the service, this environment does not yet;
+ * - `ahead`    this environment runs a higher version or a later commit (e.g. a hotfix);
+ * - `diverged` neither commit contains the other (a hotfix from a release line);
+ * - `differs`  another artifact, and nothing to order them by (unknown commits, same version);
+ * - `none`     no `from` environment, or nothing there.
+ */
+export type Drift = 'in-sync' | 'behind' | 'missing' | 'ahead' | 'diverged' | 'differs' | 'none';
+
+/** Whether commit `a` is an ancestor of commit `b`; undefined when that cannot be known. */
+export type AncestryLookup = (a: string, b: string) => boolean | undefined;
+
+/** Where this cell stands against the same service in its `from` environment. */
+export function compareToFrom(
+  entry: DeployedEntry | undefined,
+  upstream: DeployedEntry | undefined,
+  isAncestor: AncestryLookup = () => undefined,
+): Drift {
+  if (!upstream) return 'none';
+  if (!entry) return 'missing';
+  if (entry.digest === upstream.digest) return 'in-sync';
+  if (classifyVersion(entry.version) === 'release' && classifyVersion(upstream.version) === 'release') {
+    const order = semver.compare(entry.version, upstream.version);
+    if (order < 0) return 'behind';
+    if (order > 0) return 'ahead';
+  }
+  if (entry.commit && upstream.commit && entry.commit !== upstream.commit) {
+    if (isAncestor(entry.commit, upstream.commit)) return 'behind';
+    if (isAncestor(upstream.commit, entry.commit)) return 'ahead';
+    if (
+      isAncestor(entry.commit, upstream.commit) === false &&
+      isAncestor(upstream.commit, entry.commit) === false
+    )
+      return 'diverged';
+  }
+  return 'differs';
 }
 
 /** `deployed`: environment → service → entry, as read from each environment's manifest. */
@@ -36,7 +82,7 @@ export function statusMatrix(config: Config, deployed: Map<string, Map<string, D
       return {
         environment: env.name,
         entry,
-        behind: upstream !== undefined && upstream.digest !== entry?.digest,
+        behind: ['behind', 'missing'].includes(compareToFrom(entry, upstream)),
       };
     }),
   }));

@@ -4,3 +4,4 @@ export * from './deployed.js';
 export * from './ledger.js';
 export * from './verification.js';
 export * from './config-file.js';
+export * from './status-view.js';
