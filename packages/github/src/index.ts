@@ -3,3 +3,4 @@
 export * from './client.js';
 export * from './adapters.js';
 export * from './approval-requests.js';
+export * from './promotion-approval.js';
