@@ -188,6 +188,18 @@ describe('promote [approval], via: issue', () => {
       { service: 'blue', to: 'production', approval: String(number) },
       /has 1 of 2 eligible approvals \(alice\); production requires 2 approvals .*not counted: mallory \(not an eligible approver\)/,
     );
+    // A dry run checks the same and says a real run would refuse, changing nothing.
+    const before = await snapshot();
+    const dry = ok(
+      await promote({ service: 'blue', to: 'production', approval: String(number), 'dry-run': 'true' }),
+    );
+    expect(
+      dry.annotations.some(
+        (a) => a.level === 'warning' && /a real run would refuse: .*1 of 2/.test(a.message),
+      ),
+    ).toBe(true);
+    expect(dry.summary).toMatch(/\| Approval \| a real run would refuse: /);
+    expect(await snapshot()).toBe(before);
   });
 
   test("the requester's own approval does not count", async () => {
