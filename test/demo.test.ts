@@ -72,6 +72,14 @@ test('the full local release rehearsal ends in the expected state', async () => 
     'promote(green): 1.4.0 to production',
     'promote(blue): 1.6.0 to production',
   ]);
+  // Production requires 2 approvals: promote counted them again and recorded who gave them.
+  const approvedBy = git(
+    result.origin,
+    'log',
+    '--format=%(trailers:key=Sd-Approved-By,valueonly)',
+    'gitops/production-releases',
+  );
+  expect(approvedBy.split('\n').filter(Boolean)).toEqual(['carol, dave', 'alice, carol']);
 });
 
 test('npm run status prints the same matrix from the command line', () => {

@@ -236,8 +236,9 @@ describe('the production button', () => {
   const wf = load(file);
   const dispatch = (wf.on as { workflow_dispatch: { inputs: Record<string, unknown> } }).workflow_dispatch;
 
-  test('exposes service, version, dry run and the soak override with its reason — nothing that bypasses policy', () => {
+  test('exposes service, version, the approval request, dry run and the soak override with its reason — nothing that bypasses policy', () => {
     expect(Object.keys(dispatch.inputs).sort()).toEqual([
+      'approval',
       'dry-run',
       'override-soak',
       'reason',
@@ -251,17 +252,21 @@ describe('the production button', () => {
       'dry-run': '${{ inputs.dry-run }}',
       'override-soak': '${{ inputs.override-soak }}',
       reason: '${{ inputs.reason }}',
+      approval: '${{ inputs.approval }}',
     });
-    for (const bypass of ['allow-downgrade', 'from', 'digest', 'source-commit'])
+    for (const bypass of ['allow-downgrade', 'allow-quarantined', 'from', 'digest', 'source-commit'])
       expect(Object.keys(job.with ?? {})).not.toContain(bypass);
   });
 
-  test('the reusable promote workflow passes the override to the action', () => {
+  test('the reusable promote workflow passes the override and the approval to the action', () => {
     const steps = load('.github/workflows/promote.yml').jobs!.promote!.steps!;
     const promote = steps.find((s) => s.uses && ownTarget(s.uses)?.path === 'promote/action.yml')!;
     expect(promote.with).toMatchObject({
       'override-soak': '${{ inputs.override-soak }}',
       reason: '${{ inputs.reason }}',
+      approval: '${{ inputs.approval }}',
+      'allow-quarantined': '${{ inputs.allow-quarantined }}',
+      'membership-token': '${{ secrets.membership-token }}',
     });
   });
 });

@@ -1,7 +1,9 @@
 /**
  * promote — the front door for one whole promotion of one service into one environment:
  *   1. resolve the artifact (the `from` environment's manifest entry, or the given build)
- *   2. check policy before anything changes
+ *   2. check policy before anything changes, with the gates: `[quarantine]` (a digest found bad in
+ *      the target) and `[approval]` (the environment's approvals, re-checked through the GitHub API
+ *      by the config's rules)
  *   3. retag the digest in the registry with the environment's tags
  *   4. commit the manifest entry on the environment branch
  *   5. the first time a version is cut: tag {service}/{version} and create its release branch
@@ -9,7 +11,12 @@
  */
 import {
   applyOverrides,
+  approvalRecord,
   checkDeployFiles,
+  checkQuarantine,
+  describeApprovalPolicy,
+  environmentApprovalPolicy,
+  parseApprovalReference,
   checkPromotion,
   explainPromotionFailure,
   classifyVersion,
@@ -27,9 +34,12 @@ import {
   validateOverride,
   validateDigest,
   validatedEntry,
+  type ApprovalEvidenceRecord,
+  type ApprovalPolicy,
   type ArtifactFacts,
   type ManifestPromotion,
   type PromotionProgress,
+  type Refusal,
 } from '@sd-actions/core';
 import {
   code,
@@ -61,10 +71,18 @@ import {
 import {
   manifestPathOf,
   readEnvironment,
+  readQuarantine,
   resolveRemote,
   statusSection,
   updateManifest,
 } from '@sd-actions/gitops';
+import {
+  checkRequestApproval,
+  checkRunApproval,
+  createGitHubClient,
+  parseRepository,
+  type EligibilityClients,
+} from '@sd-actions/github';
 import { openRegistry, planRetag, retag, tagKind, type TagAction } from '@sd-actions/registry';
 import { chooseVersion } from './version.js';
 
@@ -109,6 +127,13 @@ export async function run(): Promise<void> {
   checkDeployFiles(config, to, specs);
   const credentials = readRegistryCredentials();
   const actor = context.actor || undefined;
+  const allowQuarantined = getBoolean('allow-quarantined');
+  const gate = approvalGateInputs(to.name, environmentApprovalPolicy(to), dryRun, context.repository);
+  const refused = (rs: readonly Refusal[]) =>
+    new UserError(
+      `Promotion of ${service.name} to ${to.name} refused, nothing was changed: ${rs.map((r) => `[${r.rule}] ${r.message}`).join('; ')}`,
+    );
+  if (gate.missing) throw refused([gate.missing]);
 
   const remote = await resolveRemote(workspace, 'origin', getString('token'), { mask: log.setSecret });
   const repo = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
@@ -189,13 +214,37 @@ export async function run(): Promise<void> {
       now: now(),
     });
     const verdict = applyOverrides(policy, override, to.name);
-    for (const w of verdict.warnings) log.warning(`${w.message} [${w.rule}]`, { title: 'Promotion policy' });
-    if (verdict.refusals.length > 0) {
-      throw new UserError(
-        `Promotion of ${service.name} to ${to.name} refused, nothing was changed: ${verdict.refusals.map((r) => `[${r.rule}] ${r.message}`).join('; ')}`,
-      );
+    // The gates, still before anything changes: a quarantined digest, then the approvals.
+    const gates: Refusal[] = [];
+    let quarantined: Refusal | undefined;
+    let approval: ApprovalOutcome = { line: '— (not required)' };
+    if (artifact) {
+      const q = checkQuarantine({
+        service: service.name,
+        environment: to.name,
+        digest: artifact.digest,
+        version,
+        quarantine: await readQuarantine(repo, config, to),
+        allowQuarantined,
+      });
+      if (q.refusal) gates.push(q.refusal);
+      quarantined = q.warning;
+      approval = await checkApproval(gate, {
+        service: service.name,
+        environment: to.name,
+        digest: artifact.digest,
+        token: getString('token'),
+        runId: Number(context.runId),
+        runUrl: context.runUrl,
+      });
+      if (approval.refusal) gates.push(approval.refusal);
     }
+    for (const w of verdict.warnings) log.warning(`${w.message} [${w.rule}]`, { title: 'Promotion policy' });
+    if (quarantined) log.warning(`${quarantined.message} [quarantine]`, { title: 'Quarantined digest' });
+    if (verdict.refusals.length > 0 || gates.length > 0) throw refused([...verdict.refusals, ...gates]);
     const art = artifact!;
+    if (approval.evidence)
+      log.info(`Approved by ${approval.evidence.approvedBy.join(', ')}: ${approval.evidence.approval}`);
     if (override.soak && verdict.overridden.length === 0)
       log.notice(
         'override-soak was not needed: the soak requirement is already met (nothing is recorded as overridden)',
@@ -260,7 +309,8 @@ export async function run(): Promise<void> {
       specs,
       dryRun,
       runUrl: context.runUrl,
-      override: overrideRecord(verdict.overridden, override),
+      override: withQuarantineOverride(overrideRecord(verdict.overridden, override), quarantined),
+      approval: approvalRecord(approval.evidence),
       log: (line) => log.info(line),
     });
     if (!dryRun && update.commit && update.changed)
@@ -336,6 +386,7 @@ export async function run(): Promise<void> {
             ? `${update.branch} (would commit)`
             : `${update.branch} (already up to date)`,
       ],
+      ['Approval', approval.line],
       [
         'Git tag',
         tagName
@@ -346,7 +397,10 @@ export async function run(): Promise<void> {
     const overrideBlock = verdict.overridden.length
       ? `> [!CAUTION]\n> **Policy overridden${dryRun ? ' (dry run)' : ''}: ${verdict.overridden.map((o) => o.rule).join(', ')}** by ${actor ?? 'unknown'} — ${verdict.overridden.map((o) => o.message).join('; ')}.\n> Reason: ${override.reason}\n> Recorded in the ledger as \`Sd-Override\` and \`Sd-Override-Reason\`.\n\n`
       : '';
-    let summary = `${overrideBlock}### ${dryRun ? 'Dry run: ' : ''}promote ${service.name} ${version} → ${to.name}\n\n${markdownTable(
+    const quarantineBlock = quarantined
+      ? `> [!CAUTION]\n> **Quarantined digest ${dryRun ? 'would be ' : ''}promoted on purpose** (allow-quarantined: true) by ${actor ?? 'unknown'}: ${quarantined.message}.\n> Recorded in the ledger as \`Sd-Override: quarantine\`.\n\n`
+      : '';
+    let summary = `${quarantineBlock}${overrideBlock}### ${dryRun ? 'Dry run: ' : ''}promote ${service.name} ${version} → ${to.name}\n\n${markdownTable(
       ['', ''],
       rows.map((r) => [...r]),
     )}\n${verdictLine}\n`;
@@ -366,4 +420,161 @@ export async function run(): Promise<void> {
     await registry.close?.();
     await repo.dispose();
   }
+}
+
+/** What the approval inputs say, checked before anything is read or changed. */
+interface ApprovalGate {
+  policy: ApprovalPolicy;
+  /** The request's issue number (via: issue). */
+  number?: number;
+  membershipToken?: string;
+  dryRun: boolean;
+  repository: string;
+  /** Set when the approval is required and missing (a real run refuses at once). */
+  missing?: Refusal;
+}
+
+interface ApprovalOutcome {
+  /** The summary's Approval row. */
+  line: string;
+  evidence?: ApprovalEvidenceRecord;
+  refusal?: Refusal;
+}
+
+function approvalGateInputs(
+  environment: string,
+  policy: ApprovalPolicy,
+  dryRun: boolean,
+  repository: string,
+): ApprovalGate {
+  const text = getString('approval');
+  const membershipToken = getString('membership-token');
+  if (membershipToken) log.setSecret(membershipToken);
+  const number = text === undefined ? undefined : parseApprovalReference(text, repository);
+  const gate: ApprovalGate = { policy, dryRun, repository, membershipToken };
+  if (policy.count === 0) {
+    if (text !== undefined)
+      log.warning(`Input "approval" is not used: ${environment} requires no approvals`, {
+        title: 'Approval',
+      });
+    return gate;
+  }
+  const requires = `${environment} requires ${describeApprovalPolicy(policy)}`;
+  if (policy.via === 'codepipeline')
+    return {
+      ...gate,
+      missing: {
+        rule: 'approval',
+        message: `${requires}, decided in CodePipeline, which this version of promote cannot check; use via: issue or via: environment`,
+      },
+    };
+  if (policy.teams.length > 0 && !membershipToken)
+    throw new UserError(
+      `Input "membership-token": required to check the approvals ${requires}: the workflow GITHUB_TOKEN cannot read organisation teams; pass a GitHub App or fine-grained token with "Members: read"`,
+    );
+  if (policy.via === 'environment') {
+    if (text !== undefined)
+      log.warning(
+        `Input "approval" is not used: ${environment} is approved through the GitHub environment's reviewers (via: environment)`,
+        { title: 'Approval' },
+      );
+    return gate;
+  }
+  if (number === undefined && !dryRun)
+    return {
+      ...gate,
+      missing: {
+        rule: 'approval',
+        message: `${requires}; pass the approval request as input "approval" (await-approval's issue-number or issue-url output) once it is approved`,
+      },
+    };
+  return { ...gate, number };
+}
+
+/**
+ * Re-check the approval through the API by the config's rules. A dry run reports what it checked;
+ * a missing or insufficient approval is a warning there (the approval usually follows the dry run).
+ */
+async function checkApproval(
+  gate: ApprovalGate,
+  target: {
+    service: string;
+    environment: string;
+    digest: string;
+    token?: string;
+    runId: number;
+    runUrl?: string;
+  },
+): Promise<ApprovalOutcome> {
+  const { policy } = gate;
+  if (policy.count === 0) return { line: '— (not required)' };
+  if (gate.missing) return { line: `refused: ${gate.missing.message}`, refusal: gate.missing };
+  const requires = describeApprovalPolicy(policy);
+  if (policy.via === 'issue' && gate.number === undefined) {
+    const line = `would check an approval request: ${requires} (input "approval" not given)`;
+    log.notice(`Dry run: ${line}`, { title: 'Approval' });
+    return { line };
+  }
+  if (!target.token)
+    throw new UserError(
+      `Input "token": required to check the approvals ${target.environment} requires (${requires}); pass github.token`,
+    );
+  const clock = {
+    now: () => now().getTime(),
+    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+  };
+  const onWait = (w: { waitMs: number }) =>
+    log.info(`GitHub rate limit: waiting ${Math.ceil(w.waitMs / 1000)}s before trying again`);
+  const clients: EligibilityClients = {
+    repo: createGitHubClient({ token: target.token, clock, onWait }),
+    ...(gate.membershipToken
+      ? { membership: createGitHubClient({ token: gate.membershipToken, clock, onWait }) }
+      : {}),
+  };
+  const repo = parseRepository(gate.repository);
+  let result;
+  if (policy.via === 'environment') {
+    if (!(target.runId > 0))
+      throw new UserError(
+        'GITHUB_RUN_ID is not set: via: environment reads the environment reviews of this run',
+      );
+    result = await checkRunApproval(clients, repo, target.runId, {
+      policy,
+      environment: target.environment,
+      ...(target.runUrl ? { runUrl: target.runUrl } : {}),
+    });
+  } else {
+    result = await checkRequestApproval(clients, repo, gate.number!, {
+      policy,
+      target,
+      nowMs: clock.now(),
+    });
+  }
+  log.info(`Checked ${result.checked} against the config: ${requires}`);
+  if ('evidence' in result) {
+    const { approvedBy, approval } = result.evidence;
+    return {
+      line: `${approvedBy.join(', ')} (${approvedBy.length} of ${policy.count} needed) — ${link(approval, approval)}`,
+      evidence: result.evidence,
+    };
+  }
+  if (gate.dryRun) {
+    log.warning(`Dry run: a real run would refuse: ${result.refusal.message} [approval]`, {
+      title: 'Approval',
+    });
+    return { line: `a real run would refuse: ${result.refusal.message}` };
+  }
+  return { line: `refused: ${result.refusal.message}`, refusal: result.refusal };
+}
+
+/** `allow-quarantined` on the record: `Sd-Override: quarantine` beside any other override. */
+function withQuarantineOverride(
+  record: { override?: string; overrideReason?: string },
+  quarantined: Refusal | undefined,
+): { override?: string; overrideReason?: string } {
+  if (!quarantined) return record;
+  return {
+    override: [record.override, 'quarantine'].filter(Boolean).join(', '),
+    overrideReason: record.overrideReason ?? `allow-quarantined: ${quarantined.message}`,
+  };
 }

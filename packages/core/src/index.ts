@@ -31,3 +31,4 @@ export * from './permission-hints.js';
 export * from './markdown.js';
 export * from './notify-config.js';
 export * from './notify-message.js';
+export * from './promotion-gates.js';

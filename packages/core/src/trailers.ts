@@ -17,6 +17,8 @@
  *   Sd-From-Environment: staging
  *   Sd-Actor: alice
  *   Sd-Run-Url: https://github.com/acme/monorepo/actions/runs/1234
+ *   Sd-Approved-By: alice, bob                      (when the environment requires approvals)
+ *   Sd-Approval: https://github.com/acme/monorepo/issues/42
  */
 
 /** Trailer keys, in the order they are written. */
@@ -31,6 +33,8 @@ export const TRAILERS = {
   fromEnvironment: 'Sd-From-Environment',
   actor: 'Sd-Actor',
   runUrl: 'Sd-Run-Url',
+  approvedBy: 'Sd-Approved-By',
+  approval: 'Sd-Approval',
   override: 'Sd-Override',
   overrideReason: 'Sd-Override-Reason',
 } as const;
@@ -48,6 +52,9 @@ export interface PromotionRecord {
   fromEnvironment?: string;
   actor?: string;
   runUrl?: string;
+  /** Who approved the promotion (comma-separated logins), and the evidence (request URL). */
+  approvedBy?: string;
+  approval?: string;
   /** Policy rules passed by an override (`min-soak`), and why. */
   override?: string;
   overrideReason?: string;

@@ -4,7 +4,8 @@
  * the reusable workflows (.github/workflows/release-dev.yml, promote.yml, hotfix.yml).
  *
  *   push to main → detect → build once per changed service → dev
- *   promote blue 1.6.0 and green 1.4.0 to staging, then to production
+ *   promote blue 1.6.0 and green 1.4.0 to staging, then to production (2 approvals each, asked
+ *   by await-approval, counted again by promote, on a loopback GitHub API)
  *   a change to red only → only red rebuilds → dev → staging (version: auto)
  *   a fix on main for blue → hotfix onto release/blue-1.6 → 1.6.1 → built once → staging
  */
@@ -17,7 +18,9 @@ import {
   originAndClone,
   ROOT,
   runAction,
+  startGitHubFake,
   type ActionRun,
+  type GitHubFake,
   type RunOptions,
 } from '@sd-actions/testkit';
 import { statusText, readStatus } from '@sd-actions/cli';
@@ -51,6 +54,32 @@ export async function rehearse(options: { dir: string; log?: Log }): Promise<Reh
   mkdirSync(root, { recursive: true });
   const { origin, work } = originAndClone(root);
   const built = new Map<string, string>();
+  // The GitHub API the approval gate talks to: a loopback fake (the runner emulation's repository,
+  // run 1234 started by bob, who promotes to production and so cannot approve it).
+  const gh = await startGitHubFake();
+  gh.addToken(DEMO_TOKEN, 'sd-bot');
+  gh.addRepo(REPOSITORY, { collaborators: { alice: 'write', bob: 'write', carol: 'write', dave: 'write' } });
+  gh.addRun(REPOSITORY, { id: 1234, actor: 'bob' });
+  try {
+    return await rehearseWith({ started, log, root, origin, work, built, gh });
+  } finally {
+    await gh.stop();
+  }
+}
+
+const DEMO_TOKEN = 'demo-token';
+const REPOSITORY = 'acme/monorepo'; // the runner emulation's GITHUB_REPOSITORY
+
+async function rehearseWith(ctx: {
+  started: number;
+  log: Log;
+  root: string;
+  origin: string;
+  work: string;
+  built: Map<string, string>;
+  gh: GitHubFake;
+}): Promise<RehearsalResult> {
+  const { started, log, root, origin, work, built, gh } = ctx;
 
   /** One action run in the runner checkout, as `actor`; a failure stops the rehearsal. */
   async function step(
@@ -60,8 +89,9 @@ export async function rehearse(options: { dir: string; log?: Log }): Promise<Reh
   ): Promise<ActionRun> {
     const run = await runAction(name, {
       workspace: work,
+      githubToken: DEMO_TOKEN,
       ...options,
-      env: { GITHUB_ACTOR: actor, ...BUILD_ENV, ...options.env },
+      env: { GITHUB_ACTOR: actor, GITHUB_API_URL: gh.url, ...BUILD_ENV, ...options.env },
     });
     if (run.code !== 0) {
       log(run.stdout);
@@ -109,11 +139,17 @@ export async function rehearse(options: { dir: string; log?: Log }): Promise<Reh
     return services;
   }
 
-  async function promote(service: string, to: string, actor: string, version?: string): Promise<ActionRun> {
+  async function promote(
+    service: string,
+    to: string,
+    actor: string,
+    version?: string,
+    approval?: string,
+  ): Promise<ActionRun> {
     const run = await step('promote', actor, {
       actionDir: 'promote',
       event: 'workflow_dispatch',
-      inputs: { service, to, ...(version ? { version } : {}) },
+      inputs: { service, to, ...(version ? { version } : {}), ...(approval ? { approval } : {}) },
     });
     log(
       `promote: ${service} ${run.outputs.version} ${run.outputs.from} → ${to} by ${actor}${run.outputs.tag ? ` (tag ${run.outputs.tag})` : ''}`,
@@ -157,9 +193,25 @@ export async function rehearse(options: { dir: string; log?: Log }): Promise<Reh
     throw new Error(`the downgrade was not refused (exit ${refused.code}): ${refused.stdout}`);
   log(`refused: ${why.replace(/: \[/, ':\n  [')}`);
 
-  log(`\n━━ 3. Promote both to production (approved; the 24h soak is a warning in this sample)`);
-  await promote('blue', 'production', 'bob');
-  await promote('green', 'production', 'bob');
+  /** await-approval opens the request (asked by bob); two people answer it in the issue. */
+  async function approve(service: string, approvers: string[]): Promise<string> {
+    const asked = await step('await-approval', 'bob', {
+      event: 'workflow_dispatch',
+      inputs: { service, environment: 'production', wait: 'false' },
+    });
+    const number = asked.outputs['issue-number']!;
+    for (const login of approvers) gh.addComment(REPOSITORY, Number(number), login, 'approve');
+    log(
+      `await-approval: request #${number} "Approve ${service} … for production" (${asked.outputs.status}); ${approvers.join(' and ')} comment "approve"`,
+    );
+    return number;
+  }
+
+  log(
+    `\n━━ 3. Promote both to production: 2 approvals each (not bob's, who asks); the 24h soak is a warning in this sample`,
+  );
+  await promote('blue', 'production', 'bob', undefined, await approve('blue', ['alice', 'carol']));
+  await promote('green', 'production', 'bob', undefined, await approve('green', ['carol', 'dave']));
   await printStatus();
 
   log(`\n━━ 4. A change to red only: only red rebuilds, goes to dev, then staging with version: auto`);

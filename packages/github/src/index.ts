@@ -4,3 +4,4 @@ export * from './client.js';
 export * from './adapters.js';
 export * from './approval-requests.js';
 export * from './pending.js';
+export * from './promotion-approval.js';

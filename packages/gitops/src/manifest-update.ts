@@ -38,6 +38,8 @@ export interface ManifestUpdateOptions {
   runUrl?: string;
   /** Recorded as Sd-Override / Sd-Override-Reason trailers. */
   override?: { override?: string; overrideReason?: string };
+  /** Recorded as Sd-Approved-By / Sd-Approval trailers (the approval that allowed it). */
+  approval?: { approvedBy?: string; approval?: string };
   log?: (line: string) => void;
 }
 
@@ -141,6 +143,7 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
         fromEnvironment: options.fromEnvironment,
         actor: promotion.promotedBy,
         runUrl: options.runUrl,
+        ...options.approval,
         ...options.override,
       });
       return { files, message, value };
