@@ -301,7 +301,7 @@ describe('the production button', () => {
     expect(promote.with).toMatchObject({
       'override-soak': '${{ inputs.override-soak }}',
       reason: '${{ inputs.reason }}',
-      approval: '${{ inputs.approval }}',
+      approval: '${{ inputs.approval || needs.approval.outputs.issue-number }}',
       'allow-quarantined': '${{ inputs.allow-quarantined }}',
       'membership-token': '${{ secrets.membership-token }}',
     });
