@@ -27,3 +27,4 @@ export * from './override.js';
 export * from './missing-paths.js';
 export * from './permission-hints.js';
 export * from './markdown.js';
+export * from './rollback-apply.js';
