@@ -144,6 +144,8 @@ async function world(steps: Step[], extraFiles: Record<string, string> = {}): Pr
   return w;
 }
 
+let runs = 1000;
+
 function rollback(
   w: World,
   inputs: Record<string, string> = {},
@@ -153,7 +155,8 @@ function rollback(
     workspace: w.workspace,
     inputs: { service: 'blue', environment: 'production', ...inputs },
     event: 'workflow_dispatch',
-    env: { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', ...env },
+    // Each call is its own workflow run unless a test says otherwise (a re-run keeps the run id).
+    env: { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GITHUB_RUN_ID: String(++runs), ...env },
   });
 }
 
@@ -220,8 +223,10 @@ describe('rollback-service', () => {
       'Sd-Rollback: true',
       'Sd-Rollback-Of: 1.7.0',
       'Sd-Reason: verify-deployment: unhealthy',
+      'Sd-Actor: octo-tester',
     ])
       expect(message).toContain(line);
+    expect(message).toMatch(/^Sd-Run-Url: https:\/\/github\.example\/acme\/monorepo\/actions\/runs\/\d+$/m);
     // The entry is restored, the quarantine recorded, everything else byte for byte.
     const m = yaml(w);
     expect(m.services.blue).toMatchObject({
@@ -255,6 +260,17 @@ describe('rollback-service', () => {
       quarantined: '',
     });
     expect(again.stdout).toMatch(/already rolled back to 1\.6\.1/);
+    expect(await snapshot(w)).toBe(after);
+    // "Re-run jobs" of the run that rolled back (same run id), without from-version: nothing to do,
+    // rather than a second rollback further back.
+    const runId = /actions\/runs\/(\d+)/.exec(message)![1]!;
+    const rerun = ok(await rollback(w, { reason: 'verify-deployment: unhealthy' }, { GITHUB_RUN_ID: runId }));
+    expect(rerun.outputs).toMatchObject({
+      'rolled-back': 'false',
+      'rolled-back-to': '1.6.1',
+      'rolled-back-from': '1.7.0',
+    });
+    expect(rerun.stdout).toMatch(/this run .* already rolled 1\.7\.0 back to 1\.6\.1/);
     expect(await snapshot(w)).toBe(after);
   });
 

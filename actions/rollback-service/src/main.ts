@@ -24,6 +24,7 @@ import {
   requireEnvironment,
   requireService,
   rollbackMessage,
+  rollbackOfThisRun,
   show,
   UserError,
   validateVersion,
@@ -136,20 +137,28 @@ export async function run(): Promise<void> {
         `Ledger record ${m.sha.slice(0, 12)} (${m.subject}) is malformed and was skipped: ${m.problems.join('; ')}`,
         { title: 'Ledger' },
       );
-    const plan = planRollback({
-      service: service.name,
-      environment: environment.name,
-      current: entry,
-      ledger,
-      quarantine: quarantined,
-      toVersion,
-      fromVersion,
-      reason,
-      cooldownMs,
-      allowUnverified,
-      allowQuarantined,
-      now: now(),
-    });
+    const sameRun = rollbackOfThisRun(ledger, entry, context.runUrl);
+    const plan: RollbackDecision = sameRun
+      ? {
+          kind: 'noop',
+          current: { version: sameRun.version, digest: sameRun.digest },
+          rollback: sameRun,
+          message: `${service.name} in ${environment.name}: this run (${context.runUrl}) already rolled ${sameRun.previousVersion} back to ${sameRun.version} (${sameRun.sha.slice(0, 12)}); nothing to do`,
+        }
+      : planRollback({
+          service: service.name,
+          environment: environment.name,
+          current: entry,
+          ledger,
+          quarantine: quarantined,
+          toVersion,
+          fromVersion,
+          reason,
+          cooldownMs,
+          allowUnverified,
+          allowQuarantined,
+          now: now(),
+        });
     if (plan.kind === 'refused')
       throw new UserError(
         `Rollback of ${service.name} in ${environment.name} refused [${plan.rule}]: ${plan.message}`,
@@ -159,7 +168,7 @@ export async function run(): Promise<void> {
       setOutputs({
         rolledBack: false,
         to: plan.current.version,
-        from: fromVersion ?? '',
+        from: fromVersion ?? plan.rollback?.rollbackOf ?? '',
         digest: plan.current.digest,
         commit: '',
         quarantined: '',

@@ -6,6 +6,7 @@
  * service that landed in between is a conflict, never overwritten.
  */
 import { UserError } from './errors.js';
+import { lastPlacement, type Ledger, type RollbackEvent } from './ledger.js';
 import { parseManifest, promoteInManifest, type ManifestEntry, type ManifestPromotion } from './manifest.js';
 import { addQuarantine, type QuarantineEntry } from './quarantine.js';
 
@@ -59,4 +60,19 @@ export function applyRollback(input: RollbackEditInput): RollbackEdit {
     quarantineChanged = q.changed;
   }
   return { text: out, entryChanged, quarantineChanged, ...(found ? { found } : {}) };
+}
+
+/**
+ * A re-run of the same workflow run (GitHub's "Re-run jobs" keeps the run URL) after its rollback
+ * landed: the running version was put there by a rollback recorded with this run's URL. Then there
+ * is nothing to do, even without `from-version` (which would otherwise roll back further).
+ */
+export function rollbackOfThisRun(
+  ledger: Ledger,
+  current: { version?: string; digest?: string } | undefined,
+  runUrl: string | undefined,
+): RollbackEvent | undefined {
+  if (!runUrl || !current?.version || !current.digest) return undefined;
+  const placed = lastPlacement(ledger, current.version, current.digest);
+  return placed?.kind === 'rollback' && placed.runUrl === runUrl ? placed : undefined;
 }
