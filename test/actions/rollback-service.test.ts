@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { promotionMessage, verificationMessage, type VerificationResult } from '@sd-actions/core';
@@ -78,15 +80,17 @@ services:
 }
 
 /** A repository whose production branch has promoted `steps` in order (each with its verdict). */
-async function world(steps: Step[], extraFiles: Record<string, string> = {}): Promise<World> {
+async function world(
+  steps: Step[],
+  options: { config?: (registryDir: string) => string } = {},
+): Promise<World> {
   const root = tempDir('rollback-');
   const registryDir = join(root, 'registry');
   const registry = new OciLayoutRegistry(registryDir, { baseDir: root });
   const { origin, work } = originAndClone(root);
   const source = commit(work, 'feat: first', {
-    '.github/sd-actions.yml': config(registryDir),
+    '.github/sd-actions.yml': (options.config ?? config)(registryDir),
     'projects/blue/app.txt': 'blue\n',
-    ...extraFiles,
   });
   git(work, 'push', '-q', 'origin', 'main');
   const w: World = {
@@ -103,45 +107,52 @@ async function world(steps: Step[], extraFiles: Record<string, string> = {}): Pr
   git(work, 'checkout', '-q', '--orphan', BRANCH);
   git(work, 'rm', '-rq', '--cached', '.');
   git(work, 'clean', '-fdq');
-  let previous: string | undefined;
-  for (const step of steps) {
-    const image = buildImage({
-      files: [{ path: 'srv/blue.txt', data: Buffer.from(`blue ${step.version}\n`) }],
-    });
-    const digest = await pushImage(registry, 'blue', step.version, image);
-    await pushImage(registry, 'blue', 'prd', image);
-    w.digests[step.version] = digest;
-    w.placed[step.version] = commit(
-      work,
-      promotionMessage({
-        service: 'blue',
-        environment: 'production',
-        version: step.version,
-        previousVersion: previous,
-        digest,
-        image: `${registryDir}/blue`,
-        sourceCommit: source,
-        fromEnvironment: 'staging',
-      }),
-      { [MANIFEST]: manifestText(w, step.version, digest) },
-    );
-    if (step.verify)
-      commit(
-        work,
-        verificationMessage({
-          service: 'blue',
-          environment: 'production',
-          version: step.version,
-          digest,
-          verification: step.verify,
-        }),
-      );
-    previous = step.version;
-  }
-  git(work, 'push', '-q', 'origin', BRANCH);
+  for (const step of steps) await promoteStep(w, step);
   w.workspace = checkoutClone(origin, join(root, 'checkout'), { depth: 1 });
   worlds.push(w);
   return w;
+}
+
+/** Promote one more version on the production branch (as promote would), with its verdict. */
+async function promoteStep(w: World, step: Step): Promise<void> {
+  const { work, registry, registryDir, source } = w;
+  if (git(w.origin, 'branch', '--list', BRANCH) !== '') {
+    git(work, 'fetch', '-q', 'origin', BRANCH);
+    git(work, 'reset', '-q', '--hard', `origin/${BRANCH}`);
+  }
+  const previous = Object.keys(w.placed).at(-1);
+  const image = buildImage({
+    files: [{ path: 'srv/blue.txt', data: Buffer.from(`blue ${step.version}\n`) }],
+  });
+  const digest = await pushImage(registry, 'blue', step.version, image);
+  await pushImage(registry, 'blue', 'prd', image);
+  w.digests[step.version] = digest;
+  w.placed[step.version] = commit(
+    work,
+    promotionMessage({
+      service: 'blue',
+      environment: 'production',
+      version: step.version,
+      previousVersion: previous,
+      digest,
+      image: `${registryDir}/blue`,
+      sourceCommit: source,
+      fromEnvironment: 'staging',
+    }),
+    { [MANIFEST]: manifestText(w, step.version, digest) },
+  );
+  if (step.verify)
+    commit(
+      work,
+      verificationMessage({
+        service: 'blue',
+        environment: 'production',
+        version: step.version,
+        digest,
+        verification: step.verify,
+      }),
+    );
+  git(work, 'push', '-q', 'origin', `HEAD:refs/heads/${BRANCH}`);
 }
 
 let runs = 1000;
@@ -479,5 +490,56 @@ describe('CodePipeline RollbackStage', () => {
     const conflict = await rollback(w2, { config: '.github/sd-actions-cp.yml' }, aws.env());
     expect(errorOf(conflict)).toMatch(/landed .* was not rolled back: .*execution in progress/);
     expect(yaml(w2).services.blue.version).toBe('1.6.0');
+  });
+});
+
+describe('with verdicts recorded by the real verify-deployment bundle', () => {
+  let server: Server;
+  let base: string;
+  let reports = { version: '1.6.0', status: 'UP' };
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(reports));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  test('healthy 1.6.0, unhealthy 1.7.0 (both measured): the rollback goes to 1.6.0', async () => {
+    const verifyConfig = (registryDir: string) =>
+      config(registryDir)
+        .replace(
+          '  blue: { path: projects/blue }',
+          `  blue:\n    path: projects/blue\n    verify:\n      http:\n        - { url: "${base}/health", version: $.version, conditions: ['$.status == "UP"'] }`,
+        )
+        .replace(
+          `tags: ["{version}", prd] }`,
+          `tags: ["{version}", prd], verify: { interval: 100ms, count: 2 } }`,
+        );
+    const w = await world([{ version: '1.6.0' }], { config: verifyConfig });
+
+    const verify = () =>
+      runAction('verify-deployment', {
+        workspace: w.workspace,
+        inputs: { service: 'blue', environment: 'production' },
+        env: { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+      });
+    reports = { version: '1.6.0', status: 'UP' };
+    expect((await verify()).outputs.result).toBe('healthy');
+    await promoteStep(w, { version: '1.7.0' });
+    reports = { version: '1.7.0', status: 'DOWN' };
+    expect((await verify()).outputs.result).toBe('unhealthy');
+
+    const run = ok(await rollback(w, { reason: 'verify-deployment: unhealthy', 'from-version': '1.7.0' }));
+    expect(run.outputs).toMatchObject({ 'rolled-back-to': '1.6.0', quarantined: '1.7.0' });
+    const verdict = git(w.origin, 'log', '--format=%H %s', BRANCH)
+      .split('\n')
+      .find((l) => l.endsWith('verify(blue): 1.6.0 healthy in production'))!;
+    expect(run.summary).toContain(`newest earlier version verified healthy (${verdict.slice(0, 12)}`);
   });
 });
