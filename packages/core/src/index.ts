@@ -32,3 +32,4 @@ export * from './markdown.js';
 export * from './notify-config.js';
 export * from './notify-message.js';
 export * from './promotion-gates.js';
+export * from './rollback-apply.js';
