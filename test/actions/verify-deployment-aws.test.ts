@@ -26,6 +26,7 @@ const DIGEST = `sha256:${'5'.repeat(64)}`;
 let root: string;
 let origin: string;
 let workspace: string;
+let work: string;
 let aws: AwsFakes;
 /** The environment commits that put 1.6.0 and 1.6.1 in place (the pipeline's source revisions). */
 const placed: Record<string, string> = {};
@@ -66,7 +67,6 @@ const alarmChecks = (alarms: string, extra = '') => `count: 2\n${extra}alarms: $
 beforeAll(async () => {
   aws = await startAwsFakes();
   root = tempDir('verify-aws-');
-  let work: string;
   ({ origin, work } = originAndClone(root));
   commit(work, 'initial', { '.github/sd-actions.yml': CONFIG, 'projects/blue/app.js': '1' });
   git(work, 'push', '-q', 'origin', 'main');
@@ -294,6 +294,25 @@ describe('verify-deployment: CodePipeline', () => {
     expect(run.outputs.result).toBe('unhealthy');
     expect(run.outputs.reason).toBe(
       `codepipeline blue-prod: no execution of blue-prod for ${placed['1.6.1']!.slice(0, 12)} within 300ms`,
+    );
+  });
+
+  test('a manifest edited by hand (no ledger trailers): the manifest history names the commit', async () => {
+    // Earlier tests recorded verdicts on the branch: start from its tip.
+    git(work, 'fetch', '-q', 'origin', BRANCH);
+    git(work, 'reset', '-q', '--hard', 'FETCH_HEAD');
+    const edited = commit(work, 'hand edit: blue 1.7.0', {
+      'release-manifests/production.yaml': MANIFEST('1.7.0'),
+    });
+    commit(work, 'docs: another note', { 'NOTES.md': 'y' });
+    git(work, 'push', '-q', 'origin', BRANCH);
+    aws.codepipeline.addExecution('blue-prod', { status: 'Failed', revision: placed['1.6.1'] });
+    const id = aws.codepipeline.addExecution('blue-prod', { status: 'Succeeded', revision: edited });
+    const run = await verify({ checks: 'codepipeline: { pipeline: blue-prod }\n', record: 'false' });
+    if (run.code !== 0) throw new Error(`${run.stdout}\n${run.stderr}`);
+    expect(run.outputs).toMatchObject({ result: 'healthy', version: '1.7.0' });
+    expect(JSON.parse(run.outputs.report!).checks[0].reason).toBe(
+      `execution ${id} for ${edited.slice(0, 12)} Succeeded`,
     );
   });
 
