@@ -316,6 +316,18 @@ describe('verify-deployment: CodePipeline', () => {
     );
   });
 
+  test('ListPipelineExecutions failing beyond the retries: unhealthy (fail closed), naming the error', async () => {
+    addExecution('Succeeded');
+    aws.codepipeline.fail('ListPipelineExecutions', 'throttling', 4);
+    const run = await verify({ checks: 'codepipeline: { pipeline: blue-prod }\n', record: 'false' });
+    expect(run.code).toBe(1);
+    expect(run.outputs.result).toBe('unhealthy');
+    expect(run.outputs.reason).toMatch(
+      /^codepipeline blue-prod: could not read pipeline blue-prod: CodePipeline ListPipelineExecutions for pipeline "blue-prod" failed after 4 attempts: ThrottlingException/,
+    );
+    expect(aws.codepipeline.callsOf('ListPipelineExecutions')).toHaveLength(4);
+  });
+
   test('a pipeline that does not exist: unhealthy, naming it', async () => {
     const run = await verify({ checks: 'codepipeline: { pipeline: green-prod }\n', record: 'false' });
     expect(run.code).toBe(1);
