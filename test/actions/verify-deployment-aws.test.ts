@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
-import { parseVerificationMessage, promotionMessage } from '@sd-actions/core';
+import { parseVerificationMessage, promotionMessage, rollbackMessage } from '@sd-actions/core';
 import {
   checkoutClone,
   commit,
@@ -313,6 +313,36 @@ describe('verify-deployment: CodePipeline', () => {
     expect(run.outputs).toMatchObject({ result: 'healthy', version: '1.7.0' });
     expect(JSON.parse(run.outputs.report!).checks[0].reason).toBe(
       `execution ${id} for ${edited.slice(0, 12)} Succeeded`,
+    );
+  });
+
+  test('a version put back by a rollback is matched by the rollback commit, not its old promotion', async () => {
+    git(work, 'fetch', '-q', 'origin', BRANCH);
+    git(work, 'reset', '-q', '--hard', 'FETCH_HEAD');
+    const rollback = commit(
+      work,
+      rollbackMessage({
+        service: 'blue',
+        environment: 'production',
+        version: '1.6.1',
+        previousVersion: '1.7.0',
+        digest: DIGEST,
+        reason: 'verify-deployment: unhealthy',
+      }),
+      { 'release-manifests/production.yaml': MANIFEST('1.6.1') },
+    );
+    git(work, 'push', '-q', 'origin', BRANCH);
+    aws.codepipeline.addExecution('blue-prod', { status: 'Failed', revision: placed['1.6.1'] });
+    const id = aws.codepipeline.addExecution('blue-prod', {
+      status: 'Succeeded',
+      revision: rollback,
+      at: new Date(0),
+    });
+    const run = await verify({ checks: 'codepipeline: { pipeline: blue-prod }\n', record: 'false' });
+    if (run.code !== 0) throw new Error(`${run.stdout}\n${run.stderr}`);
+    expect(run.outputs).toMatchObject({ result: 'healthy', version: '1.6.1' });
+    expect(JSON.parse(run.outputs.report!).checks[0].reason).toBe(
+      `execution ${id} for ${rollback.slice(0, 12)} Succeeded`,
     );
   });
 
