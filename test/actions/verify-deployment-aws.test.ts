@@ -229,13 +229,20 @@ describe('verify-deployment: CodePipeline', () => {
   const addExecution = (status: Parameters<AwsFakes['codepipeline']['addExecution']>[1]['status']) =>
     aws.codepipeline.addExecution('blue-prod', { status, revision: placed['1.6.1'] });
 
-  test('the configured pipeline (environments.production.codepipeline) Succeeded for the placing commit: healthy', async () => {
+  test('the configured pipeline (environments.production.codepipeline) Succeeded for the placing commit: healthy, recorded', async () => {
     // A newer execution for another revision does not count.
     const id = addExecution('Succeeded');
     aws.codepipeline.addExecution('blue-prod', { status: 'Failed', revision: 'f'.repeat(40) });
-    const run = await verify({ record: 'false' });
+    const before = tip();
+    const run = await verify();
     if (run.code !== 0) throw new Error(`${run.stdout}\n${run.stderr}`);
     expect(run.outputs.result).toBe('healthy');
+    expect(run.outputs.commit).toBe(tip());
+    expect(git(origin, 'rev-parse', `${tip()}^`)).toBe(before);
+    expect(parseVerificationMessage(git(origin, 'log', '-1', '--format=%B', BRANCH))).toMatchObject({
+      version: '1.6.1',
+      verification: 'healthy',
+    });
     expect(run.outputs.reason).toContain('codepipeline blue-prod');
     const report = JSON.parse(run.outputs.report!);
     expect(report.checks[0].reason).toBe(`execution ${id} for ${placed['1.6.1']!.slice(0, 12)} Succeeded`);
