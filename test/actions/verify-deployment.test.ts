@@ -233,11 +233,51 @@ describe('verify-deployment', () => {
     ],
     ['a bad timeout', { timeout: 'soon' }, /^Input "timeout": "soon" is not a duration/],
     ['a bad version', { version: 'v1..2' }, /version/],
-    ['alarms without the AWS adapters', { checks: 'alarms: { critical: [x] }\n' }, /need the AWS adapters/],
+    [
+      'an alarm name with an unknown placeholder',
+      { checks: "alarms: { critical: ['{service}-{region}-5xx'] }\n" },
+      /^input "checks": alarms\.critical\.0: .* uses \{region\}; expected only \{service\}/,
+    ],
+    [
+      'an insufficientData policy that is not one',
+      { checks: 'alarms: { critical: [x], insufficientData: pass }\n' },
+      /^input "checks": alarms\.insufficientData: "pass" is not a policy; expected fail or ignore/,
+    ],
+    [
+      'an unknown alarms key',
+      { checks: 'alarms: { critical: [x], severe: [y] }\n' },
+      /^input "checks": alarms\.severe: unknown key; expected one of critical, warning, insufficientData/,
+    ],
+    [
+      'a pipeline name CodePipeline would refuse',
+      { checks: "codepipeline: { pipeline: 'blue prod' }\n" },
+      /^input "checks": codepipeline\.pipeline: "blue prod" is not a CodePipeline name/,
+    ],
+    [
+      'an unknown codepipeline key',
+      { checks: 'codepipeline: { pipeline: blue-prod, action: Deploy }\n' },
+      /^input "checks": codepipeline\.action: unknown key; expected one of pipeline, stage/,
+    ],
+    [
+      'a negative consecutiveErrorLimit',
+      { checks: 'consecutiveErrorLimit: -2\ncommand: "true"\n' },
+      /consecutiveErrorLimit: -2 is not a whole number from 0/,
+    ],
+    ['a zero count', { checks: 'count: 0\ncommand: "true"\n' }, /count: 0 is not a whole number from 1/],
+    [
+      'a malformed condition value',
+      { checks: `http:\n  - url: http://127.0.0.1:9/h\n    conditions: ['$.latencyMs < fast']\n` },
+      /^input "checks": http\.0\.conditions\.0: /,
+    ],
+    [
+      'a pipeline without a region',
+      { checks: 'codepipeline: { pipeline: blue-prod }\n' },
+      /codepipeline checks need an AWS region/,
+    ],
   ])('bad input: %s → a clear error, nothing measured or recorded', async (_name, inputs, error) => {
     const before = tip();
     const seen = requests.length;
-    const run = await verify(inputs);
+    const run = await verify(inputs, { AWS_REGION: '', AWS_DEFAULT_REGION: '' });
     expect(run.code).toBe(1);
     const errors = run.annotations.filter((a) => a.level === 'error');
     expect(errors).toHaveLength(1);

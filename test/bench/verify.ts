@@ -12,12 +12,19 @@
  *    the runner's own work and its requests are timed).
  * Requests per measurement are counted at the server: the runner must make exactly one per
  * measurement (plus none for the rollout, which the first answer already shows).
+ *
+ * The same for an alarms check (three alarms, one composite) against the loopback CloudWatch
+ * fake, read through verify-deployment's own readers (packages/aws's CloudWatchAlarms): the
+ * floor is the bare SDK DescribeAlarms call it makes, with the same client settings.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { combineVerify, parseChecksInput } from '@sd-actions/core';
+import { applyEnv, awsTestEnv, startFakeCloudWatch } from '@sd-actions/testkit';
 import { runVerification, virtualClock } from '@sd-actions/verify';
+import { awsReaders } from '../../actions/verify-deployment/src/aws-readers.js';
 
 function option(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -111,5 +118,86 @@ console.log(
 console.log(`  overhead: ${((r - f) * 1000).toFixed(0)} µs per measurement (ratio ${(r / f).toFixed(2)})`);
 if (runnerRequests !== COUNT) {
   console.error(`expected ${COUNT} requests from the runner, saw ${runnerRequests}`);
+  process.exit(1);
+}
+
+// Alarms: the runner with the action's CloudWatch reader against the bare SDK call.
+const cloudwatch = await startFakeCloudWatch({ pageSize: 100 });
+const restore = applyEnv(awsTestEnv({ cloudwatch: cloudwatch.endpoint }));
+cloudwatch.setAlarm('blue-5xx', 'OK');
+cloudwatch.setAlarm('blue-latency', 'OK');
+cloudwatch.setAlarm('blue-health', 'OK', { type: 'CompositeAlarm' });
+const alarmPlan = combineVerify(
+  undefined,
+  undefined,
+  await parseChecksInput(
+    `interval: 10s\ncount: ${COUNT}\nalarms: { critical: [blue-5xx, blue-health], warning: [blue-latency] }\n`,
+  ),
+);
+const sdk = new CloudWatchClient({ region: 'us-east-1', maxAttempts: 1 });
+const names = ['blue-5xx', 'blue-health', 'blue-latency'];
+
+async function alarmFloor(): Promise<{ ms: number; requests: number }> {
+  const before = cloudwatch.calls.length;
+  const started = performance.now();
+  for (let i = 0; i < COUNT; i++)
+    await sdk.send(
+      new DescribeAlarmsCommand({
+        AlarmNames: names,
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 100,
+      }),
+    );
+  return { ms: performance.now() - started, requests: cloudwatch.calls.length - before };
+}
+
+async function alarmRunner(): Promise<{ ms: number; requests: number }> {
+  const before = cloudwatch.calls.length;
+  const started = performance.now();
+  const { report } = await runVerification({
+    plan: alarmPlan,
+    subject: { service: 'blue', environment: 'production', version: '1.6.1' },
+    timeoutMs: 3_600_000,
+    clock: virtualClock(),
+    ...awsReaders(alarmPlan, { env: process.env }),
+  });
+  const ms = performance.now() - started;
+  if (report.result !== 'healthy') throw new Error(`unexpected verdict: ${report.reason}`);
+  return { ms, requests: cloudwatch.calls.length - before };
+}
+
+const alarmFloors: number[] = [];
+const alarmRuns: number[] = [];
+let alarmFloorRequests = 0;
+let alarmRunnerRequests = 0;
+await alarmFloor();
+await alarmRunner();
+for (let i = 0; i < REPS; i++) {
+  const af = await alarmFloor();
+  const ar = await alarmRunner();
+  alarmFloors.push(af.ms / COUNT);
+  alarmRuns.push(ar.ms / COUNT);
+  alarmFloorRequests = af.requests;
+  alarmRunnerRequests = ar.requests;
+}
+restore();
+sdk.destroy();
+await cloudwatch.stop();
+const af = median(alarmFloors);
+const ar = median(alarmRuns);
+console.log(
+  `verify runner, alarms (3 alarms, 1 composite, CloudWatch fake on loopback): ${COUNT} measurements per run`,
+);
+console.log(
+  `  bare SDK DescribeAlarms:          ${(af * 1000).toFixed(0).padStart(6)} µs/measurement, ${alarmFloorRequests / COUNT} requests`,
+);
+console.log(
+  `  runner (reader + judge + report): ${(ar * 1000).toFixed(0).padStart(6)} µs/measurement, ${alarmRunnerRequests / COUNT} requests`,
+);
+console.log(
+  `  overhead: ${((ar - af) * 1000).toFixed(0)} µs per measurement (ratio ${(ar / af).toFixed(2)})`,
+);
+if (alarmRunnerRequests !== COUNT) {
+  console.error(`expected ${COUNT} DescribeAlarms calls from the runner, saw ${alarmRunnerRequests}`);
   process.exit(1);
 }

@@ -1,5 +1,6 @@
 import {
   combineVerify,
+  lastPlacement,
   instantiateHttpCheck,
   oneLine,
   parseChecksInput,
@@ -13,7 +14,6 @@ import {
   UserError,
   validateDigest,
   validateVersion,
-  type VerifyPlan,
   type VerifySpec,
 } from '@sd-actions/core';
 import {
@@ -26,28 +26,19 @@ import {
   writeSummary,
 } from '@sd-actions/action-kit';
 import { parseIdentity, redactUrl, ScratchRepo } from '@sd-actions/git';
-import { latestLedgerEvent, manifestPathOf, recordVerification, resolveRemote } from '@sd-actions/gitops';
-import { realClock, runVerification, type AlarmReader, type PipelineReader } from '@sd-actions/verify';
+import {
+  fetchLedgerBranch,
+  manifestPathOf,
+  readLedger,
+  recordVerification,
+  resolveRemote,
+} from '@sd-actions/gitops';
+import { realClock, runVerification } from '@sd-actions/verify';
+import { awsReaders } from './aws-readers.js';
 
 /** One log line per event (action-kit's log neutralises anything that could start a workflow command). */
 function say(text: string): void {
   log.info(oneLine(text, 1000));
-}
-
-/**
- * The CloudWatch and CodePipeline readers. The AWS adapters (packages/aws) plug in here; until
- * they do, a plan that needs them is refused before anything runs.
- */
-function awsReaders(plan: VerifyPlan): { alarms?: AlarmReader; pipelines?: PipelineReader } {
-  const needs = [
-    plan.alarms.critical.length + plan.alarms.warning.length > 0 ? 'alarms' : '',
-    plan.codepipeline ? 'codepipeline' : '',
-  ].filter(Boolean);
-  if (needs.length > 0)
-    throw new UserError(
-      `verify: ${needs.join(' and ')} checks need the AWS adapters, which this build of verify-deployment does not include yet; remove them from the checks (or pass checks without them)`,
-    );
-  return {};
 }
 
 export async function run(): Promise<void> {
@@ -74,7 +65,12 @@ export async function run(): Promise<void> {
     throw new UserError(
       `Nothing to verify for ${service.name} in ${environment.name}: add verify checks (http, alarms, codepipeline, command) under environments.${environment.name} or services.${service.name} in ${config.file}, or pass the checks input`,
     );
-  const readers = awsReaders(plan);
+  const readers = awsReaders(plan, {
+    region: getString('aws-region'),
+    env: process.env,
+    onRetry: ({ operation, attempt, delayMs, reason }) =>
+      say(`AWS ${operation}: attempt ${attempt} failed (${reason}); retrying in ${delayMs} ms`),
+  });
   const identity = parseIdentity(getString('committer') ?? '', 'committer');
   const attempts = getInteger('push-attempts', 10, 1, 50);
   const remote = await resolveRemote(workspace, getString('remote') ?? 'origin', getString('token'));
@@ -95,16 +91,11 @@ export async function run(): Promise<void> {
         `${service.name} is not deployed in ${environment.name} (${branch}:${manifestPath} has no version for it); pass the version input`,
       );
     const digest = digestInput ?? (entry?.version === version ? entry.digest : undefined);
-    const promotion = tip
-      ? await latestLedgerEvent(
-          repo,
-          branch,
-          tip,
-          service.name,
-          environment.name,
-          (e) => e.kind === 'promotion' && e.version === version,
-        )
-      : undefined;
+    // The pipeline's source revision: the environment commit that put this version in place.
+    const environmentCommit =
+      plan.codepipeline && tip
+        ? await placingCommit(repo, branch, environment.name, service.name, manifestPath, version, digest)
+        : undefined;
     const subject = { service: service.name, environment: environment.name, version, digest };
 
     // Header secrets are masked before the first line that could show them.
@@ -122,7 +113,7 @@ export async function run(): Promise<void> {
       clock: realClock,
       env: process.env,
       workspace,
-      environmentCommit: promotion?.sha,
+      environmentCommit,
       ...readers,
       onEvent: say,
     });
@@ -164,4 +155,48 @@ export async function run(): Promise<void> {
   } finally {
     await repo.dispose();
   }
+}
+
+/**
+ * The environment-branch commit that put `version` (and `digest`, when known) in place: the
+ * newest promotion or rollback of it in the ledger (whole history of the branch, filtered by git).
+ */
+async function placingCommit(
+  repo: ScratchRepo,
+  branch: string,
+  environment: string,
+  service: string,
+  manifestPath: string,
+  version: string,
+  digest: string | undefined,
+): Promise<string | undefined> {
+  const tip = await fetchLedgerBranch(repo, branch);
+  if (!tip) return undefined;
+  const ledger = await readLedger(repo.git, tip, environment, { service });
+  const placed = lastPlacement(ledger, version, digest) ?? lastPlacement(ledger, version);
+  if (placed) return placed.sha;
+  // No ledger record (a manifest edited by hand): the manifest's history says when the entry became this version.
+  const log = await repo.git.exec([
+    'log',
+    '--format=%H',
+    '--max-count=200',
+    '--end-of-options',
+    tip,
+    '--',
+    manifestPath,
+  ]);
+  if (log.code !== 0) return undefined;
+  let found: string | undefined;
+  for (const sha of log.stdout.toString('utf8').split('\n').filter(Boolean)) {
+    const text = await repo.readFile(sha, manifestPath);
+    let entry;
+    try {
+      entry = text ? parseManifest(text, `${sha}:${manifestPath}`).services.get(service) : undefined;
+    } catch {
+      entry = undefined;
+    }
+    if (entry?.version !== version || (digest !== undefined && entry.digest !== digest)) break;
+    found = sha;
+  }
+  return found;
 }

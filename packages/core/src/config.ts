@@ -19,7 +19,7 @@ import { readNotify, type NotifyConfig } from './notify-config.js';
 import { hasGlobChars, normaliseRepoPath, writablePathProblem } from './paths.js';
 import { gitRefNameProblem } from './refnames.js';
 import { placeholdersOf, render, type Placeholder } from './templates.js';
-import { readVerify, type VerifySpec } from './verify-config.js';
+import { readPipelineSpec, readVerify, type PipelineSpec, type VerifySpec } from './verify-config.js';
 
 export const DEFAULT_CONFIG_PATH = '.github/sd-actions.yml';
 export const REGISTRY_TYPES = ['oci-layout', 'oci', 'ecr'] as const;
@@ -64,6 +64,11 @@ export interface EnvironmentConfig {
   allowDowngrade: boolean;
   /** Deployment checks (verify-config.ts). */
   verify?: VerifySpec;
+  /**
+   * The CodePipeline that deploys this environment: `environments.<env>.codepipeline` or
+   * `environments.<env>.verify.codepipeline`, one shape (also in `verify.codepipeline`).
+   */
+  codepipeline?: PipelineSpec;
   /**
    * Whether a build (digest + source-commit) may be promoted straight into this environment,
    * skipping its `from`: true for entry environments; 'hotfix' (the default for the environment
@@ -473,6 +478,7 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
       'allowDowngrade',
       'verify',
       'acceptBuilds',
+      'codepipeline',
     ]);
     const from = e.from === undefined || e.from === null ? undefined : r.string([...p, 'from'], e.from);
     const branch = r.string([...p, 'branch'], e.branch, `gitops/${name}`);
@@ -530,7 +536,16 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
         r.fail([...p, 'acceptBuilds'], e.acceptBuilds, 'is not valid; expected true, false or hotfix');
       acceptBuilds = e.acceptBuilds;
     }
-    const verify = readVerify(r, [...p, 'verify'], e.verify);
+    let verify = readVerify(r, [...p, 'verify'], e.verify);
+    // `codepipeline` directly under the environment (DESIGN.md) or in its verify block: one shape.
+    const codepipeline = readPipelineSpec(r, [...p, 'codepipeline'], e.codepipeline);
+    if (codepipeline && verify?.codepipeline && !samePipeline(codepipeline, verify.codepipeline))
+      r.failText(
+        [...p, 'codepipeline'],
+        `differs from ${[...p, 'verify', 'codepipeline'].join('.')}; give the pipeline in one place`,
+      );
+    if (codepipeline && !verify?.codepipeline)
+      verify = { ...(verify ?? { http: [], commands: [] }), codepipeline };
     envs.set(name, {
       name,
       from,
@@ -545,6 +560,7 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
       // Resolved below, once every environment's `from` is known.
       acceptBuilds: acceptBuilds ?? (from === undefined ? true : 'hotfix'),
       ...(verify ? { verify } : {}),
+      ...(verify?.codepipeline ? { codepipeline: verify.codepipeline } : {}),
     });
     if (acceptBuilds === undefined) defaulted.add(name);
   }
@@ -655,4 +671,8 @@ function editDistance(a: string, b: string): number {
     }
   }
   return d[a.length]![b.length]!;
+}
+
+function samePipeline(a: PipelineSpec, b: PipelineSpec): boolean {
+  return a.pipeline === b.pipeline && a.stage === b.stage;
 }

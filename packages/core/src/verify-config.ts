@@ -260,16 +260,43 @@ export function readVerify(reporter: ProblemReporter, path: KeyPath, value: unkn
     }
     spec.alarms = { critical: names('critical'), warning: names('warning'), insufficientData };
   }
-  if (raw.codepipeline !== undefined && raw.codepipeline !== null) {
-    const c = r.object(at('codepipeline'), raw.codepipeline, PIPELINE_KEYS);
-    const pipeline = r.template([...path, 'codepipeline', 'pipeline'], c.pipeline);
-    const stage =
-      c.stage === undefined || c.stage === null
-        ? undefined
-        : r.string([...path, 'codepipeline', 'stage'], c.stage);
-    spec.codepipeline = stage === undefined ? { pipeline } : { pipeline, stage };
-  }
+  const codepipeline = readPipelineSpec(reporter, at('codepipeline'), raw.codepipeline);
+  if (codepipeline) spec.codepipeline = codepipeline;
   return spec;
+}
+
+/** A pipeline, stage or action name as CodePipeline accepts it. */
+const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
+
+/**
+ * A `codepipeline: { pipeline, stage? }` block at `path` (undefined when absent): under
+ * `environments.<env>` (DESIGN.md's form) or inside a `verify` block, the same shape. The pipeline
+ * name may use the verify placeholders; the stage is a plain name.
+ */
+export function readPipelineSpec(
+  reporter: ProblemReporter,
+  path: KeyPath,
+  value: unknown,
+): PipelineSpec | undefined {
+  if (value === undefined || value === null) return undefined;
+  const r = new VerifyReader(reporter);
+  const c = r.object(path, value, PIPELINE_KEYS);
+  const pipeline = r.template([...path, 'pipeline'], c.pipeline);
+  if (!PIPELINE_NAME.test(renderVerifyTemplate(pipeline, SAMPLE)))
+    r.fail(
+      [...path, 'pipeline'],
+      pipeline,
+      'is not a CodePipeline name; expected 1-100 letters, digits, ".", "@", "_" or "-" (placeholders allowed)',
+    );
+  if (c.stage === undefined || c.stage === null) return { pipeline };
+  const stage = r.string([...path, 'stage'], c.stage);
+  if (!PIPELINE_NAME.test(stage))
+    r.fail(
+      [...path, 'stage'],
+      stage,
+      'is not a CodePipeline stage name; expected 1-100 letters, digits, ".", "@", "_" or "-"',
+    );
+  return { pipeline, stage };
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -243,6 +243,96 @@ environments:
     expect(err.line).toBe(line);
   });
 
+  test('codepipeline directly under an environment (DESIGN.md) and in its verify block: one shape', async () => {
+    const config = (envs: string) => `services:\n  blue: { path: projects/blue }\nenvironments:\n${envs}`;
+    for (const fast of [true, false]) {
+      const direct = await parseConfig(
+        config('  production: { codepipeline: { pipeline: blue-prod, stage: Deploy } }\n'),
+        undefined,
+        { fast },
+      );
+      const inVerify = await parseConfig(
+        config(
+          '  production: { verify: { count: 2, codepipeline: { pipeline: blue-prod, stage: Deploy } } }\n',
+        ),
+        undefined,
+        { fast },
+      );
+      const both = await parseConfig(
+        config(
+          '  production:\n    codepipeline: { pipeline: blue-prod, stage: Deploy }\n    verify: { codepipeline: { pipeline: blue-prod, stage: Deploy } }\n',
+        ),
+        undefined,
+        { fast },
+      );
+      for (const c of [direct, inVerify, both]) {
+        const env = c.environments.get('production')!;
+        expect(env.codepipeline).toEqual({ pipeline: 'blue-prod', stage: 'Deploy' });
+        expect(combineVerify(env.verify, undefined).codepipeline).toEqual(env.codepipeline);
+      }
+      // Only the pipeline: settings stay the defaults, and the plan has a check.
+      expect(combineVerify(direct.environments.get('production')!.verify, undefined)).toMatchObject({
+        count: 6,
+        http: [],
+        commands: [],
+      });
+      expect(
+        (await parseConfig(config('  production: {}\n'))).environments.get('production')!.codepipeline,
+      ).toBe(undefined);
+    }
+    const schema = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../schema/sd-actions.schema.json'), 'utf8'),
+    ) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    expect(
+      validate(parse(config('  production: { codepipeline: { pipeline: blue-prod, stage: Deploy } }\n'))),
+    ).toBe(true);
+    expect(
+      validate(parse(config('  production: { codepipeline: { pipeline: blue-prod, action: x } }\n'))),
+    ).toBe(false);
+    expect(validate(parse(config("  production: { codepipeline: { pipeline: 'blue prod' } }\n")))).toBe(
+      false,
+    );
+  });
+
+  test.each([
+    [
+      'two different pipelines',
+      '  production:\n    codepipeline: { pipeline: blue-prod }\n    verify: { codepipeline: { pipeline: blue-production } }\n',
+      '.github/sd-actions.yml: environments.production.codepipeline: differs from environments.production.verify.codepipeline; give the pipeline in one place',
+    ],
+    [
+      'an unknown key',
+      '  production: { codepipeline: { pipeline: blue-prod, action: Deploy } }\n',
+      '.github/sd-actions.yml: environments.production.codepipeline.action: unknown key; expected one of pipeline, stage',
+    ],
+    [
+      'no pipeline',
+      '  production: { codepipeline: { stage: Deploy } }\n',
+      /environments\.production\.codepipeline\.pipeline: nothing is not a non-empty string/,
+    ],
+    [
+      'a pipeline name CodePipeline refuses',
+      "  production: { codepipeline: { pipeline: 'blue/prod' } }\n",
+      /environments\.production\.codepipeline\.pipeline: "blue\/prod" is not a CodePipeline name/,
+    ],
+    [
+      'an unknown placeholder',
+      "  production: { codepipeline: { pipeline: '{service}-{region}' } }\n",
+      /environments\.production\.codepipeline\.pipeline: .* uses \{region\}/,
+    ],
+    [
+      'a stage name CodePipeline refuses',
+      "  production: { codepipeline: { pipeline: blue-prod, stage: 'De ploy' } }\n",
+      /environments\.production\.codepipeline\.stage: "De ploy" is not a CodePipeline stage name/,
+    ],
+  ])('environments.<env>.codepipeline: rejects %s', async (_name, envs, message) => {
+    const err = await rejection(`services:\n  blue: { path: projects/blue }\nenvironments:\n${envs}`);
+    if (typeof message === 'string') expect(err.message).toBe(message);
+    else expect(err.message).toMatch(message);
+    expect(err.line).toBeGreaterThan(3);
+  });
+
   test('the checks input reports its own key paths and lines', async () => {
     await expect(parseChecksInput('count: 2\nhttp:\n  - url: http://x/{nope}\n')).rejects.toMatchObject({
       message:
