@@ -7,10 +7,12 @@ import {
   UserError,
   approvalTitle,
   decideApproval,
+  isApprovalTitleFor,
   parseVote,
   readBinding,
   renderApprovalBody,
   renderBindingComment,
+  renderOrphanComment,
   renderSupersededComment,
   show,
   type ApprovalBinding,
@@ -57,17 +59,44 @@ export async function openRequests(
   trustedAuthors: readonly string[],
   filter: { service?: string; environment?: string } = {},
 ): Promise<OpenRequest[]> {
-  const out: OpenRequest[] = [];
+  return (await scanRequests(client, repo, trustedAuthors, filter)).requests;
+}
+
+/**
+ * Open requests with a valid binding, and orphans: open issues the gate opened for this service
+ * and environment (by their title) that carry no comment of the gate at all — a run ended between
+ * creating the issue and posting the binding. Orphans are only looked for with a service and
+ * environment given.
+ */
+async function scanRequests(
+  client: GitHubClient,
+  repo: RepoRef,
+  trustedAuthors: readonly string[],
+  filter: { service?: string; environment?: string },
+): Promise<{ requests: OpenRequest[]; orphans: IssueData[] }> {
+  const requests: OpenRequest[] = [];
+  const orphans: IssueData[] = [];
+  const trusted = (login: string) => trustedAuthors.some((t) => t.toLowerCase() === login.toLowerCase());
   for (const issue of await listLabelledIssues(client, repo, { label: APPROVAL_LABEL, state: 'open' })) {
-    if (!trustedAuthors.some((t) => t.toLowerCase() === issue.author.toLowerCase())) continue;
-    const found = readBinding(await listAllComments(client, repo, issue.number), trustedAuthors);
-    if ('problem' in found) continue;
+    if (!trusted(issue.author)) continue;
+    const comments = await listAllComments(client, repo, issue.number);
+    const found = readBinding(comments, trustedAuthors);
+    if ('problem' in found) {
+      if (
+        filter.service !== undefined &&
+        filter.environment !== undefined &&
+        !comments.some((c) => trusted(c.author)) &&
+        isApprovalTitleFor(issue.title, filter.service, filter.environment)
+      )
+        orphans.push(issue);
+      continue;
+    }
     const b = found.binding;
     if (filter.service !== undefined && b.service !== filter.service) continue;
     if (filter.environment !== undefined && b.environment !== filter.environment) continue;
-    out.push({ issue, binding: b });
+    requests.push({ issue, binding: b });
   }
-  return out;
+  return { requests, orphans };
 }
 
 export interface EnsureRequestResult {
@@ -76,7 +105,12 @@ export interface EnsureRequestResult {
   created: boolean;
   /** Older requests for the same service and environment, closed as superseded. */
   superseded: number[];
+  /** Requests left without their binding by a run that ended between the two writes, closed. */
+  orphans: number[];
 }
+
+/** An issue younger than this may still be getting its binding from a run in progress. */
+export const ORPHAN_GRACE_MS = 60_000;
 
 /**
  * The request for a binding: the open one for the same (service, environment, digest) if there
@@ -86,13 +120,29 @@ export interface EnsureRequestResult {
 export async function ensureRequest(
   client: GitHubClient,
   repo: RepoRef,
-  request: { binding: ApprovalBinding; body: Omit<ApprovalBodyInput, 'binding'>; gateLogin: string },
+  request: {
+    binding: ApprovalBinding;
+    body: Omit<ApprovalBodyInput, 'binding'>;
+    gateLogin: string;
+    /** Now, for the orphans' grace period (default: the client's clock). */
+    nowMs?: number;
+  },
 ): Promise<EnsureRequestResult> {
   const { binding } = request;
-  const existing = await openRequests(client, repo, [request.gateLogin], {
+  const scan = await scanRequests(client, repo, [request.gateLogin], {
     service: binding.service,
     environment: binding.environment,
   });
+  const existing = scan.requests;
+  // Orphans are never trusted (no binding): close them before opening the fresh request.
+  const nowMs = request.nowMs ?? client.clock.now();
+  const orphans: number[] = [];
+  for (const orphan of scan.orphans) {
+    if (nowMs - Date.parse(orphan.createdAt) < ORPHAN_GRACE_MS) continue;
+    await addComment(client, repo, orphan.number, renderOrphanComment());
+    await closeIssue(client, repo, orphan.number, 'not_planned');
+    orphans.push(orphan.number);
+  }
   const same = existing.find((r) => r.binding.digest === binding.digest);
   const older = existing.filter((r) => r !== same);
   let result: { issue: IssueData; binding: ApprovalBinding; created: boolean };
@@ -122,7 +172,7 @@ export async function ensureRequest(
     await closeIssue(client, repo, old.issue.number, 'not_planned');
     superseded.push(old.issue.number);
   }
-  return { ...result, superseded };
+  return { ...result, superseded, orphans };
 }
 
 export interface ReadRequestResult {
