@@ -49,6 +49,7 @@ import {
   getRun,
   parseRepository,
   readRequest,
+  readTrustedRequest,
   eligibilityResolver,
   runApprovals,
   type GitHubClient,
@@ -67,6 +68,16 @@ function durationInput(name: string, min = 1000): { text: string; ms: number } |
       `Input "${name}": ${show(text)} is not valid; expected a duration of at least ${formatDuration(min)}, like 30s, 5m or 24h`,
     );
   return { text, ms };
+}
+
+/** The `issue` input: a number (`12`, `#12`) or an issue URL. */
+function issueInput(): number | undefined {
+  const text = getString('issue');
+  if (text === undefined) return undefined;
+  const n = Number(/^#?(\d+)$/.exec(text)?.[1] ?? /\/issues\/(\d+)$/.exec(text)?.[1]);
+  if (!(n > 0))
+    throw new UserError(`Input "issue": ${show(text)} is not valid; expected an issue number or URL`);
+  return n;
 }
 
 function policyFrom(base: ApprovalPolicy): ApprovalPolicy {
@@ -103,10 +114,26 @@ export async function run(): Promise<void> {
   log.setSecret(token);
   if (membershipToken) log.setSecret(membershipToken);
 
-  // 1. Inputs and config.
+  // 1. Inputs and config. Resuming a request (`issue:`), service and environment may be left out:
+  // they come from the request's binding (the record the issue's text cannot rewrite).
   const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
-  const service = requireService(config, getString('service', { required: true }));
-  const environment = requireEnvironment(config, getString('environment', { required: true }));
+  const issueEarly = issueInput();
+  let serviceName = getString('service');
+  let environmentName = getString('environment');
+  if (serviceName === undefined || environmentName === undefined) {
+    if (issueEarly === undefined)
+      throw new UserError(
+        `Input "${serviceName === undefined ? 'service' : 'environment'}": required (it may be left out only with issue:, when resuming a request)`,
+      );
+    const peek = createGitHubClient({ token });
+    const bound = (
+      await readTrustedRequest(peek, parseRepository(context.repository), issueEarly, await gateLogin(peek))
+    ).binding;
+    serviceName ??= bound.service;
+    environmentName ??= bound.environment;
+  }
+  const service = requireService(config, serviceName);
+  const environment = requireEnvironment(config, environmentName);
   const base = environment.approval ?? {
     count: environment.approvals,
     users: [],
@@ -143,13 +170,7 @@ export async function run(): Promise<void> {
   if (versionInput !== undefined) validateVersion(versionInput);
   const digestInput = getString('digest');
   if (digestInput !== undefined) validateDigest(digestInput);
-  const issueText = getString('issue');
-  const issueNumber =
-    issueText === undefined
-      ? undefined
-      : Number(/^#?(\d+)$/.exec(issueText)?.[1] ?? /\/issues\/(\d+)$/.exec(issueText)?.[1]);
-  if (issueText !== undefined && !(issueNumber! > 0))
-    throw new UserError(`Input "issue": ${show(issueText)} is not valid; expected an issue number or URL`);
+  const issueNumber = issueEarly;
   const pollMs = pollMsEarly;
   const wait = getBoolean('wait', true);
   const repo = parseRepository(context.repository);
@@ -471,6 +492,10 @@ function report(result: ReadRequestResult, policy: ApprovalPolicy, client: GitHu
   log.setOutput('approvers', decision.approvers.join(','));
   log.setOutput('issue-number', String(issue.number));
   log.setOutput('issue-url', issue.url);
+  log.setOutput('service', binding.service);
+  log.setOutput('environment', binding.environment);
+  log.setOutput('version', binding.version);
+  log.setOutput('digest', binding.digest);
   const ignored = decision.ignored.filter((i) => i.reason !== 'replaced');
   log.info(
     `Request #${issue.number}: ${status}; approvals ${decision.approvers.length} of ${policy.count}` +

@@ -175,6 +175,36 @@ export async function ensureRequest(
   return { ...result, superseded, orphans };
 }
 
+/**
+ * A request the gate can trust, without judging it: labelled, opened by the gate's user, with an
+ * intact binding (what it approves: service, environment, version, digest, who asked).
+ */
+export async function readTrustedRequest(
+  client: GitHubClient,
+  repo: RepoRef,
+  number: number,
+  gateLogin: string,
+): Promise<{
+  issue: IssueData;
+  comments: CommentData[];
+  binding: ApprovalBinding;
+  bindingComment: CommentData;
+}> {
+  const issue = await getIssue(client, repo, number);
+  if (!issue.labels.some((l) => l.toLowerCase() === APPROVAL_LABEL))
+    throw new UserError(`issue #${number} is not an approval request (it has no ${APPROVAL_LABEL} label)`);
+  if (issue.author.toLowerCase() !== gateLogin.toLowerCase())
+    throw new UserError(
+      `issue #${number} cannot be trusted as an approval request: it was opened by ${show(issue.author)}, not by the gate's ${show(gateLogin)}`,
+    );
+  const comments = await listAllComments(client, repo, number);
+  const found = readBinding(comments, [gateLogin]);
+  if ('problem' in found)
+    throw new UserError(`issue #${number} cannot be trusted as an approval request: ${found.problem}`);
+  const bindingComment = comments.find((c) => c.id === found.comment.id)!;
+  return { issue, comments, binding: found.binding, bindingComment };
+}
+
 export interface ReadRequestResult {
   issue: IssueData;
   binding: ApprovalBinding;
@@ -230,18 +260,13 @@ export async function readRequest(
   options: { policy: ApprovalPolicy; gateLogin: string; nowMs?: number },
 ): Promise<ReadRequestResult> {
   const client = clients.repo;
-  const issue = await getIssue(client, repo, number);
-  if (!issue.labels.some((l) => l.toLowerCase() === APPROVAL_LABEL))
-    throw new UserError(`issue #${number} is not an approval request (it has no ${APPROVAL_LABEL} label)`);
-  if (issue.author.toLowerCase() !== options.gateLogin.toLowerCase())
-    throw new UserError(
-      `issue #${number} cannot be trusted as an approval request: it was opened by ${show(issue.author)}, not by the gate's ${show(options.gateLogin)}`,
-    );
-  const comments = await listAllComments(client, repo, number);
-  const found = readBinding(comments, [options.gateLogin]);
-  if ('problem' in found)
-    throw new UserError(`issue #${number} cannot be trusted as an approval request: ${found.problem}`);
-  const { binding } = found;
+  const { issue, comments, binding, bindingComment } = await readTrustedRequest(
+    client,
+    repo,
+    number,
+    options.gateLogin,
+  );
+  const found = { comment: bindingComment };
   const eligible = eligibilityResolver(options.policy, repo, clients);
   const excluded = [binding.requester, binding.triggeringActor];
   // Resolve eligibility only for people whose vote could count (the API calls cost rate limit).
