@@ -285,3 +285,49 @@ describe('jobs that write build or release state are serialised (issue 8 item 8)
     expect(concurrency?.['cancel-in-progress']).toBe(false);
   });
 });
+
+describe('the approval caller (issue_comment)', () => {
+  const file = '.github/workflow-templates/approval.yml';
+  const wf = load(file);
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const jobs = wf.jobs ?? {};
+  const decide = jobs.decide as Job & { if?: string; needs?: unknown; outputs?: Record<string, string> };
+  const promote = jobs.promote as Job & { if?: string; needs?: unknown };
+
+  test('runs on new comments only, for open issues labelled sd-approval (never on comment text)', () => {
+    expect(wf.on).toEqual({ issue_comment: { types: ['created'] } });
+    expect(wf.permissions).toEqual({});
+    expect(decide.if).toMatch(/contains\(github\.event\.issue\.labels\.\*\.name, 'sd-approval'\)/);
+    expect(decide.if).toMatch(/github\.event\.issue\.pull_request == null/);
+    expect(decide.if).toMatch(/github\.event\.issue\.state == 'open'/);
+    // No comment text, title or body is read anywhere: only the issue's number goes to the action.
+    expect(text).not.toMatch(/github\.event\.comment|github\.event\.issue\.(title|body)/);
+  });
+
+  test('resumes the request with issue: and wait: false; the decision job may not write code', () => {
+    const step = decide.steps![stepIndex(decide, 'actions/await-approval')]!;
+    expect(step.with).toEqual({ issue: '${{ github.event.issue.number }}', wait: false });
+    expect(permissionsOf(decide)).toEqual({ contents: 'read', issues: 'write', actions: 'read' });
+  });
+
+  test('promotes only when approved, with approval: set to the request, through the reusable workflow', () => {
+    expect(promote.needs).toBe('decide');
+    expect(promote.if).toBe("needs.decide.outputs.status == 'approved'");
+    expect(ownTarget(promote.uses!)?.path).toBe('.github/workflows/promote.yml');
+    expect(promote.with).toMatchObject({
+      service: '${{ needs.decide.outputs.service }}',
+      environment: '${{ needs.decide.outputs.environment }}',
+      version: '${{ needs.decide.outputs.version }}',
+      approval: '${{ needs.decide.outputs.issue-url }}',
+    });
+    expect(permissionsOf(promote)).toMatchObject({ contents: 'write', issues: 'read' });
+    for (const bypass of ['allow-downgrade', 'override-soak', 'reason'])
+      expect(Object.keys(promote.with ?? {})).not.toContain(bypass);
+  });
+
+  test('the reusable promote workflow passes the approval to the action', () => {
+    const steps = load('.github/workflows/promote.yml').jobs!.promote!.steps!;
+    const step = steps.find((s) => s.uses && ownTarget(s.uses)?.path === 'promote/action.yml')!;
+    expect(step.with).toMatchObject({ approval: '${{ inputs.approval }}' });
+  });
+});
