@@ -145,6 +145,25 @@ describe('forward: the decision goes to the pipeline', () => {
     expect(gh.issue(FULL, number)).toMatchObject({ state: 'closed', stateReason: 'not_planned' });
   });
 
+  test('a timed-out request rejects the pending approval', async () => {
+    cp().requestApproval('blue-prod', 'Approve', 'ManualApproval');
+    const number = await answered('blue', 'alice', 'looks fine, will approve later');
+    const later = new Date(Date.now() + 2 * 3600_000).toISOString();
+    const r = await run(
+      { service: 'blue', environment: 'production', issue: String(number), timeout: '1h', ...PIPE },
+      { SD_ACTIONS_TEST_NOW: later },
+    );
+    expect(r.code).toBe(1);
+    expect(r.outputs.status).toBe('timed-out');
+    const put = cp().callsOf('PutApprovalResult');
+    expect(put).toHaveLength(1);
+    expect(put[0]!.body.result).toMatchObject({ status: 'Rejected' });
+    expect((put[0]!.body.result as { summary: string }).summary).toMatch(
+      /^Timed out in GitHub with 0 of 1 approvals/,
+    );
+    expect(gh.issue(FULL, number)).toMatchObject({ state: 'closed', stateReason: 'not_planned' });
+  });
+
   test.each([
     ['no pending approval', undefined, /has no pending manual approval: it has not run yet/],
     [
