@@ -272,6 +272,14 @@ describe('gate: via: codepipeline waits for the decision in AWS', () => {
     expect(messages(r)).toMatch(/CodePipeline approval timed out: .* longer than 1h/);
   });
 
+  test('an environment without approvals, given the pipeline inputs, gates on the pipeline too', async () => {
+    cp().requestApproval('blue-prod', 'Approve', 'ManualApproval');
+    const r = await run({ service: 'blue', environment: 'staging', ...PIPE, wait: 'false' });
+    expect(r.code).toBe(0);
+    expect(r.outputs).toMatchObject({ status: 'pending', 'issue-number': '' });
+    expect(cp().calls.map((c) => c.operation)).toEqual(['GetPipelineState']);
+  });
+
   test('via: codepipeline without the pipeline inputs is refused', async () => {
     const r = await run({ service: 'blue', environment: 'pipegate' });
     expect(r.code).toBe(1);
