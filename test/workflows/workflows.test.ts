@@ -54,40 +54,10 @@ function ownTarget(uses: string): { kind: 'action' | 'workflow'; path: string } 
   return { kind: 'action', path: `${path}/action.yml` };
 }
 
-/**
- * Inputs of our actions that the workflows already use but that arrive with other branches.
- * TODO(merge): once promote's `approval` input (issue 11, P1) and actions/rollback-service (issue 13,
- * RB) are on main, delete these entries: the audit then checks the workflows against the real
- * action.yml files only. An entry is used only where the real action.yml lacks it (the input, or the
- * whole file for rollback-service), so a merged action.yml always wins.
- */
-const PENDING_ACTION_INPUTS: Record<string, string[]> = {
-  'actions/rollback-service/action.yml': [
-    'service',
-    'environment',
-    'to-version',
-    'from-version',
-    'reason',
-    'quarantine',
-    'cooldown',
-    'allow-unverified',
-    'dry-run',
-    'config',
-    'token',
-    'registry-username',
-    'registry-password',
-  ],
-};
-
 function actionInputs(path: string): CallSpec['inputs'] {
   const full = join(ROOT, path);
-  const pending = Object.fromEntries((PENDING_ACTION_INPUTS[path] ?? []).map((k) => [k, {}]));
-  if (!existsSync(full)) {
-    if (path in PENDING_ACTION_INPUTS) return pending;
-    throw new Error(`${path} does not exist`);
-  }
-  const declared = (parse(readFileSync(full, 'utf8')) as { inputs?: CallSpec['inputs'] }).inputs ?? {};
-  return path === 'actions/rollback-service/action.yml' ? declared : { ...pending, ...declared };
+  if (!existsSync(full)) throw new Error(`${path} does not exist`);
+  return (parse(readFileSync(full, 'utf8')) as { inputs?: CallSpec['inputs'] }).inputs ?? {};
 }
 
 function workflowCall(path: string): CallSpec {
@@ -502,5 +472,53 @@ describe('a job that calls a reusable workflow grants what its jobs request', ()
   test('there are such callers', () => expect(callers.length).toBeGreaterThan(3));
   test.each(callers)('%s', (_where, job) => {
     expect(missingFor(job)).toEqual([]);
+  });
+});
+
+describe('the approval caller (issue_comment)', () => {
+  const file = '.github/workflow-templates/approval.yml';
+  const wf = load(file);
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const jobs = wf.jobs ?? {};
+  const decide = jobs.decide as Job & { if?: string; needs?: unknown; outputs?: Record<string, string> };
+  const promote = jobs.promote as Job & { if?: string; needs?: unknown };
+
+  test('runs on new comments only, for open issues labelled sd-approval (never on comment text)', () => {
+    expect(wf.on).toEqual({ issue_comment: { types: ['created'] } });
+    expect(wf.permissions).toEqual({});
+    expect(decide.if).toMatch(/contains\(github\.event\.issue\.labels\.\*\.name, 'sd-approval'\)/);
+    expect(decide.if).toMatch(/github\.event\.issue\.pull_request == null/);
+    expect(decide.if).toMatch(/github\.event\.issue\.state == 'open'/);
+    // No comment text, title or body is read anywhere: only the issue's number goes to the action.
+    expect(text).not.toMatch(/github\.event\.comment|github\.event\.issue\.(title|body)/);
+  });
+
+  test('resumes the request with issue: and wait: false; the decision job may not write code', () => {
+    const step = decide.steps![stepIndex(decide, 'actions/await-approval')]!;
+    expect(step.with).toEqual({ issue: '${{ github.event.issue.number }}', wait: false });
+    expect(permissionsOf(decide)).toEqual({ contents: 'read', issues: 'write', actions: 'read' });
+  });
+
+  test('promotes only when approved, with approval: set to the request, through the reusable workflow', () => {
+    expect(promote.needs).toBe('decide');
+    expect(promote.if).toBe("needs.decide.outputs.status == 'approved'");
+    expect(ownTarget(promote.uses!)?.path).toBe('.github/workflows/promote.yml');
+    expect(promote.with).toMatchObject({
+      service: '${{ needs.decide.outputs.service }}',
+      environment: '${{ needs.decide.outputs.environment }}',
+      version: '${{ needs.decide.outputs.version }}',
+      approval: '${{ needs.decide.outputs.issue-url }}',
+    });
+    expect(permissionsOf(promote)).toMatchObject({ contents: 'write', issues: 'read' });
+    for (const bypass of ['allow-downgrade', 'override-soak', 'reason'])
+      expect(Object.keys(promote.with ?? {})).not.toContain(bypass);
+  });
+
+  test('the reusable promote workflow passes the approval to the action', () => {
+    const steps = load('.github/workflows/promote.yml').jobs!.promote!.steps!;
+    const step = steps.find((s) => s.uses && ownTarget(s.uses)?.path === 'promote/action.yml')!;
+    expect(step.with).toMatchObject({
+      approval: '${{ inputs.approval || needs.approval.outputs.issue-number }}',
+    });
   });
 });

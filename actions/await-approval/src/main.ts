@@ -5,6 +5,8 @@
  *   3. the request: the given issue (resume), or the open one for this digest, or a new one
  *   4. decide by the rules of core/approval; when decided, comment the outcome and close the issue
  *   5. `wait: true` polls (cheaply: ETags) until decided or timed out; `wait: false` ends pending
+ *   6. with pipeline-name/stage-name/action-name, the decision goes on to CodePipeline's approval
+ * `via: codepipeline` instead waits for the pipeline's own approval to be decided in AWS.
  */
 import {
   formatDuration,
@@ -35,6 +37,7 @@ import {
   timestamp,
   writeSummary,
 } from '@sd-actions/action-kit';
+import { CodePipeline } from '@sd-actions/aws';
 import { ScratchRepo } from '@sd-actions/git';
 import { readEnvironment, resolveRemote } from '@sd-actions/gitops';
 import {
@@ -46,12 +49,15 @@ import {
   getRun,
   parseRepository,
   readRequest,
+  readTrustedRequest,
   eligibilityResolver,
   runApprovals,
   type GitHubClient,
   type RepoRef,
   type ReadRequestResult,
 } from '@sd-actions/github';
+import { forwardDecision, pipelineGate, pipelineInputs, type PipelineTarget } from './bridge.js';
+import { commitsBetween, type Changes } from './changes.js';
 
 function durationInput(name: string, min = 1000): { text: string; ms: number } | undefined {
   const text = getString(name);
@@ -62,6 +68,16 @@ function durationInput(name: string, min = 1000): { text: string; ms: number } |
       `Input "${name}": ${show(text)} is not valid; expected a duration of at least ${formatDuration(min)}, like 30s, 5m or 24h`,
     );
   return { text, ms };
+}
+
+/** The `issue` input: a number (`12`, `#12`) or an issue URL. */
+function issueInput(): number | undefined {
+  const text = getString('issue');
+  if (text === undefined) return undefined;
+  const n = Number(/^#?(\d+)$/.exec(text)?.[1] ?? /\/issues\/(\d+)$/.exec(text)?.[1]);
+  if (!(n > 0))
+    throw new UserError(`Input "issue": ${show(text)} is not valid; expected an issue number or URL`);
+  return n;
 }
 
 function policyFrom(base: ApprovalPolicy): ApprovalPolicy {
@@ -98,10 +114,26 @@ export async function run(): Promise<void> {
   log.setSecret(token);
   if (membershipToken) log.setSecret(membershipToken);
 
-  // 1. Inputs and config.
+  // 1. Inputs and config. Resuming a request (`issue:`), service and environment may be left out:
+  // they come from the request's binding (the record the issue's text cannot rewrite).
   const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
-  const service = requireService(config, getString('service', { required: true }));
-  const environment = requireEnvironment(config, getString('environment', { required: true }));
+  const issueEarly = issueInput();
+  let serviceName = getString('service');
+  let environmentName = getString('environment');
+  if (serviceName === undefined || environmentName === undefined) {
+    if (issueEarly === undefined)
+      throw new UserError(
+        `Input "${serviceName === undefined ? 'service' : 'environment'}": required (it may be left out only with issue:, when resuming a request)`,
+      );
+    const peek = createGitHubClient({ token });
+    const bound = (
+      await readTrustedRequest(peek, parseRepository(context.repository), issueEarly, await gateLogin(peek))
+    ).binding;
+    serviceName ??= bound.service;
+    environmentName ??= bound.environment;
+  }
+  const service = requireService(config, serviceName);
+  const environment = requireEnvironment(config, environmentName);
   const base = environment.approval ?? {
     count: environment.approvals,
     users: [],
@@ -109,10 +141,27 @@ export async function run(): Promise<void> {
     via: 'issue' as const,
   };
   const policy = policyFrom(base);
-  if (policy.via === 'codepipeline')
-    throw new UserError(
-      `${config.file}: environments.${environment.name}.approvals.via: "codepipeline" is not supported by this version of await-approval yet; expected issue or environment`,
+  const pipeline = pipelineInputs();
+  const pollMsEarly = durationInput('poll-interval')?.ms ?? 30_000;
+  if (policy.via === 'codepipeline' || (policy.count === 0 && pipeline)) {
+    if (!pipeline)
+      throw new UserError(
+        `${config.file}: environments.${environment.name}.approvals.via is "codepipeline", but the inputs pipeline-name, stage-name and action-name are not given; pass the pipeline's manual approval action`,
+      );
+    if (getString('issue') !== undefined)
+      throw new UserError(
+        `Input "issue": not used with via: codepipeline (the pipeline's approval is the request); leave it out`,
+      );
+    await codePipelineGate(
+      pipeline,
+      policy,
+      pollMsEarly,
+      getBoolean('wait', true),
+      service.name,
+      environment.name,
     );
+    return;
+  }
   if (policy.count === 0)
     throw new UserError(
       `${config.file}: environments.${environment.name} requires no approvals (approvals: 0); there is nothing to wait for`,
@@ -121,14 +170,8 @@ export async function run(): Promise<void> {
   if (versionInput !== undefined) validateVersion(versionInput);
   const digestInput = getString('digest');
   if (digestInput !== undefined) validateDigest(digestInput);
-  const issueText = getString('issue');
-  const issueNumber =
-    issueText === undefined
-      ? undefined
-      : Number(/^#?(\d+)$/.exec(issueText)?.[1] ?? /\/issues\/(\d+)$/.exec(issueText)?.[1]);
-  if (issueText !== undefined && !(issueNumber! > 0))
-    throw new UserError(`Input "issue": ${show(issueText)} is not valid; expected an issue number or URL`);
-  const pollMs = durationInput('poll-interval')?.ms ?? 30_000;
+  const issueNumber = issueEarly;
+  const pollMs = pollMsEarly;
   const wait = getBoolean('wait', true);
   const repo = parseRepository(context.repository);
   const clock = {
@@ -146,6 +189,10 @@ export async function run(): Promise<void> {
       `approvers lists ${policy.teams.map((t) => show(t)).join(', ')}, but no membership-token was given: the workflow GITHUB_TOKEN cannot read organisation teams; pass a GitHub App or fine-grained token with "Members: read"`,
     );
   if (policy.via === 'environment') {
+    if (pipeline)
+      throw new UserError(
+        'Inputs pipeline-name, stage-name and action-name: not used with via: environment; forward decisions from an issue request (via: issue) instead',
+      );
     await environmentGate(client, membership, repo, environment.name, policy);
     return;
   }
@@ -158,30 +205,50 @@ export async function run(): Promise<void> {
   } else {
     let digest = digestInput;
     let version = versionInput;
-    if (digest === undefined || version === undefined) {
-      if (environment.from === undefined)
-        throw new UserError(
-          `Input "digest": required for ${environment.name}, which has no from environment to take the artifact from`,
-        );
-      const fromEnv = requireEnvironment(config, environment.from, 'environment');
-      const remote = await resolveRemote(workspace, 'origin', token);
-      const scratch = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
+    const needFrom = digest === undefined || version === undefined;
+    if (needFrom && environment.from === undefined)
+      throw new UserError(
+        `Input "digest": required for ${environment.name}, which has no from environment to take the artifact from`,
+      );
+    // The manifests: the artifact (when not given) and, for the body, what runs in the target now.
+    let changes: Changes = {};
+    let scratch: ScratchRepo | undefined;
+    try {
       try {
-        const entry = (await readEnvironment(scratch, config, fromEnv)).get(service.name);
-        if (!entry?.digest || !entry.version)
-          throw new UserError(
-            `${service.name} is not deployed in ${fromEnv.name}, so there is nothing to approve for ${environment.name}; pass digest and version`,
-          );
-        if (digest !== undefined && digest !== entry.digest)
-          throw new UserError(
-            `Input "digest": ${digest} is not what ${fromEnv.name} runs (${entry.digest}); pass version too, or no digest`,
-          );
-        digest = entry.digest;
-        version ??= entry.version;
-      } finally {
-        await scratch.dispose();
+        const remote = await resolveRemote(workspace, 'origin', token);
+        scratch = await ScratchRepo.open({ url: remote.url, authHeader: remote.authHeader });
+      } catch (err) {
+        if (needFrom) throw err;
+        changes.note = `the environment manifests cannot be read (${(err as Error).message})`;
       }
+      if (scratch) {
+        const fromEnv = environment.from
+          ? requireEnvironment(config, environment.from, 'environment')
+          : undefined;
+        const entry = fromEnv
+          ? (await readEnvironment(scratch, config, fromEnv)).get(service.name)
+          : undefined;
+        if (needFrom) {
+          if (!entry?.digest || !entry.version)
+            throw new UserError(
+              `${service.name} is not deployed in ${fromEnv!.name}, so there is nothing to approve for ${environment.name}; pass digest and version`,
+            );
+          if (digest !== undefined && digest !== entry.digest)
+            throw new UserError(
+              `Input "digest": ${digest} is not what ${fromEnv!.name} runs (${entry.digest}); pass version too, or no digest`,
+            );
+          digest = entry.digest;
+          version ??= entry.version;
+        }
+        changes = await describeChanges(scratch, workspace, config, environment, service, {
+          digest: digest!,
+          commit: entry?.digest === digest ? entry?.commit : undefined,
+        });
+      }
+    } finally {
+      await scratch?.dispose();
     }
+    if (changes.note) log.info(`The request lists no commits: ${changes.note}`);
     const runId = Number(process.env.GITHUB_RUN_ID);
     let requester = context.actor;
     let triggeringActor = process.env.GITHUB_TRIGGERING_ACTOR || context.actor;
@@ -198,8 +265,8 @@ export async function run(): Promise<void> {
     const binding: ApprovalBinding = {
       service: service.name,
       environment: environment.name,
-      version,
-      digest,
+      version: version!,
+      digest: digest!,
       requester,
       triggeringActor,
       run: context.runUrl ?? `run ${context.runId}`,
@@ -209,6 +276,9 @@ export async function run(): Promise<void> {
     const made = await ensureRequest(client, repo, {
       binding,
       body: {
+        ...(changes.currentVersion ? { currentVersion: changes.currentVersion } : {}),
+        ...(changes.commits ? { commits: changes.commits } : {}),
+        ...(changes.totalCommits !== undefined ? { totalCommits: changes.totalCommits } : {}),
         count: policy.count,
         approvers: [...policy.users, ...policy.teams],
         ...(policy.timeout ? { timeout: policy.timeout } : {}),
@@ -220,6 +290,8 @@ export async function run(): Promise<void> {
       `${made.created ? 'Opened' : 'Reusing'} approval request #${number} for ${service.name} ${made.binding.version} in ${environment.name}`,
     );
     for (const old of made.superseded) log.info(`Closed #${old} as superseded`);
+    for (const orphan of made.orphans)
+      log.info(`Closed #${orphan}: it was left without its binding comment by an earlier run`);
   }
 
   // 4 + 5. Decide, waiting if asked to.
@@ -249,11 +321,111 @@ export async function run(): Promise<void> {
     result = await read();
   }
   const { decision, issue } = result;
+  // 6. The bridge: the decision goes to the pipeline's pending approval before the issue closes,
+  // so a failure leaves the request open and a re-run sends it again.
+  let bridged = '';
+  if (decision.status !== 'pending' && pipeline) {
+    const cp = new CodePipeline();
+    const sent = await forwardDecision(cp, pipeline, {
+      status: decision.status,
+      approvers: decision.approvers,
+      deniers: decision.deniers,
+      count: policy.count,
+      issueUrl: issue.url,
+      service: b.service,
+      version: b.version,
+      environment: b.environment,
+    });
+    const at = `${pipeline.pipeline}/${pipeline.stage}/${pipeline.action}`;
+    bridged = sent.sent
+      ? `Sent to CodePipeline ${at} as ${sent.decision}.`
+      : `CodePipeline ${at} already has this request's ${sent.decision === 'Approved' ? 'approval' : 'rejection'}.`;
+    log.info(bridged);
+  }
   if (decision.status !== 'pending' && issue.state === 'open') {
-    await addComment(client, repo, number, renderOutcomeComment(decision, policy.count));
+    await addComment(
+      client,
+      repo,
+      number,
+      renderOutcomeComment(decision, policy.count) + (bridged ? `\n\n${bridged}` : ''),
+    );
     await closeIssue(client, repo, number, decision.status === 'approved' ? 'completed' : 'not_planned');
   }
   report(result, policy, client);
+}
+
+/** What runs in the target now, and the commits of the service's path since its source commit. */
+async function describeChanges(
+  scratch: ScratchRepo,
+  workspace: string,
+  config: Parameters<typeof readEnvironment>[1],
+  environment: Parameters<typeof readEnvironment>[2],
+  service: { name: string; path: string },
+  next: { digest: string; commit?: string },
+): Promise<Changes> {
+  try {
+    const current = (await readEnvironment(scratch, config, environment)).get(service.name);
+    if (!current?.version) return { note: `${service.name} does not run in ${environment.name} yet` };
+    if (current.digest === next.digest) return { currentVersion: current.version, commits: [] };
+    return {
+      currentVersion: current.version,
+      ...(await commitsBetween(workspace, current.commit, next.commit, service.path)),
+    };
+  } catch (err) {
+    return { note: (err as Error).message };
+  }
+}
+
+/**
+ * `via: codepipeline`: the pipeline's manual approval is the request; wait for AWS to decide it.
+ * Nothing is written, in GitHub or AWS.
+ */
+async function codePipelineGate(
+  target: PipelineTarget,
+  policy: ApprovalPolicy,
+  pollMs: number,
+  wait: boolean,
+  service: string,
+  environment: string,
+): Promise<void> {
+  const cp = new CodePipeline({
+    retry: {
+      onRetry: (r) =>
+        log.info(`CodePipeline ${r.operation}: ${r.reason}; trying again in ${formatDuration(r.delayMs)}`),
+    },
+  });
+  const result = await pipelineGate(cp, target, {
+    wait,
+    pollMs,
+    ...(policy.timeoutMs !== undefined ? { timeoutMs: policy.timeoutMs } : {}),
+    clock: {
+      now: () => now().getTime(),
+      sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)),
+    },
+  });
+  log.setOutput('status', result.status);
+  log.setOutput('approved', String(result.status === 'approved'));
+  log.setOutput('approvers', result.approvers.join(','));
+  log.setOutput('issue-number', '');
+  log.setOutput('issue-url', '');
+  log.info(`CodePipeline approval for ${service} in ${environment}: ${result.status}; ${result.detail}`);
+  void writeSummary(
+    `### Approval: ${service} for ${environment} (CodePipeline)\n\n` +
+      markdownTable(
+        ['pipeline', 'stage', 'action', 'status', 'decided by'],
+        [
+          [
+            code(target.pipeline),
+            code(target.stage),
+            code(target.action),
+            result.status,
+            result.approvers.join(', '),
+          ],
+        ],
+      ),
+  );
+  if (result.status === 'denied') throw new UserError(`CodePipeline approval denied: ${result.detail}`);
+  if (result.status === 'timed-out') throw new UserError(`CodePipeline approval timed out: ${result.detail}`);
 }
 
 /**
@@ -320,6 +492,10 @@ function report(result: ReadRequestResult, policy: ApprovalPolicy, client: GitHu
   log.setOutput('approvers', decision.approvers.join(','));
   log.setOutput('issue-number', String(issue.number));
   log.setOutput('issue-url', issue.url);
+  log.setOutput('service', binding.service);
+  log.setOutput('environment', binding.environment);
+  log.setOutput('version', binding.version);
+  log.setOutput('digest', binding.digest);
   const ignored = decision.ignored.filter((i) => i.reason !== 'replaced');
   log.info(
     `Request #${issue.number}: ${status}; approvals ${decision.approvers.length} of ${policy.count}` +

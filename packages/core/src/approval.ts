@@ -347,6 +347,8 @@ export interface ApprovalBodyInput {
   approvers: string[];
   /** Commits since the version now running in the target environment. */
   commits?: { sha: string; subject: string }[];
+  /** How many commits there are in all, when `commits` lists only the first ones. */
+  totalCommits?: number;
   /** The version now running in the target environment. */
   currentVersion?: string;
   timeout?: string;
@@ -386,8 +388,10 @@ export function renderApprovalBody(input: ApprovalBodyInput): string {
       `### Commits since ${input.currentVersion ? `\`${input.currentVersion}\`` : 'the running version'}`,
       '',
     );
-    for (const c of input.commits.slice(0, 50)) lines.push(`- \`${c.sha.slice(0, 7)}\` ${inert(c.subject)}`);
-    if (input.commits.length > 50) lines.push(`- … and ${input.commits.length - 50} more`);
+    const shown = input.commits.slice(0, 50);
+    for (const c of shown) lines.push(`- \`${c.sha.slice(0, 7)}\` ${inert(c.subject)}`);
+    const total = Math.max(input.totalCommits ?? 0, input.commits.length);
+    if (total > shown.length) lines.push(`- … and ${total - shown.length} more`);
   }
   lines.push(
     '',
@@ -411,6 +415,19 @@ export function renderOutcomeComment(decision: ApprovalDecision, count: number):
     default:
       return `Waiting: ${decision.approvers.length} of ${count} approvals${decision.approvers.length ? ` (${list(decision.approvers)})` : ''}.`;
   }
+}
+
+/** Whether an issue title is the request title for this service and environment (any version). */
+export function isApprovalTitleFor(title: string, service: string, environment: string): boolean {
+  const prefix = `Approve ${service} `;
+  const suffix = ` for ${environment}`;
+  if (!title.startsWith(prefix) || !title.endsWith(suffix)) return false;
+  return /^\S+$/.test(title.slice(prefix.length, title.length - suffix.length));
+}
+
+/** The comment that closes a request left without its binding (a run ended between the two writes). */
+export function renderOrphanComment(next?: { url: string }): string {
+  return `This request has no binding comment: the run that opened it ended before recording what it approves, so no answer here can count. Closing it${next ? `; the request is now ${next.url}` : ''}.`;
 }
 
 export function renderSupersededComment(next: { digest: string; version: string; url?: string }): string {

@@ -8,6 +8,7 @@ import {
   approvalTitle,
   bindingMismatches,
   decideApproval,
+  isApprovalTitleFor,
   listedEligible,
   parseConfig,
   parseApprovalSetting,
@@ -15,6 +16,7 @@ import {
   readBinding,
   renderApprovalBody,
   renderBindingComment,
+  renderOrphanComment,
   renderOutcomeComment,
   renderSupersededComment,
   type ApprovalBinding,
@@ -452,5 +454,51 @@ describe('texts', () => {
     expect(renderSupersededComment({ version: '1.6.2', digest: 'sha256:bb', url: 'https://x/2' })).toMatch(
       /^Superseded: a newer request asks for `1.6.2`/,
     );
+  });
+});
+
+describe('commits, orphans', () => {
+  test('the body lists 50 commits and counts the rest, also beyond the list it was given', () => {
+    const commits = Array.from({ length: 52 }, (_, i) => ({
+      sha: `${i}`.padStart(40, 'c'),
+      subject: `c${i}`,
+    }));
+    const body = renderApprovalBody({
+      binding: BINDING,
+      count: 1,
+      approvers: [],
+      currentVersion: '1.6.0',
+      commits,
+    });
+    expect(body).toContain('### Commits since `1.6.0`');
+    expect(body).toContain(' c49\n');
+    expect(body).not.toContain(' c50\n');
+    expect(body).toContain('- … and 2 more');
+    const capped = renderApprovalBody({
+      binding: BINDING,
+      count: 1,
+      approvers: [],
+      commits: commits.slice(0, 50),
+      totalCommits: 120,
+    });
+    expect(capped).toContain('- … and 70 more');
+    expect(
+      renderApprovalBody({
+        binding: BINDING,
+        count: 1,
+        approvers: [],
+        commits: commits.slice(0, 3),
+        totalCommits: 3,
+      }),
+    ).not.toContain('more');
+  });
+
+  test('an orphan is recognised by its title for one service and environment, any version', () => {
+    expect(isApprovalTitleFor('Approve blue 1.6.1 for production', 'blue', 'production')).toBe(true);
+    expect(isApprovalTitleFor('Approve blue 1.6.1 for staging', 'blue', 'production')).toBe(false);
+    expect(isApprovalTitleFor('Approve blue-api 1.6.1 for production', 'blue', 'production')).toBe(false);
+    expect(isApprovalTitleFor('Approve blue 1 2 for production', 'blue', 'production')).toBe(false);
+    expect(renderOrphanComment()).toMatch(/no binding comment/);
+    expect(renderOrphanComment({ url: 'https://x/3' })).toMatch(/the request is now https:\/\/x\/3/);
   });
 });

@@ -7,10 +7,12 @@ import {
   UserError,
   approvalTitle,
   decideApproval,
+  isApprovalTitleFor,
   parseVote,
   readBinding,
   renderApprovalBody,
   renderBindingComment,
+  renderOrphanComment,
   renderSupersededComment,
   show,
   type ApprovalBinding,
@@ -57,17 +59,44 @@ export async function openRequests(
   trustedAuthors: readonly string[],
   filter: { service?: string; environment?: string } = {},
 ): Promise<OpenRequest[]> {
-  const out: OpenRequest[] = [];
+  return (await scanRequests(client, repo, trustedAuthors, filter)).requests;
+}
+
+/**
+ * Open requests with a valid binding, and orphans: open issues the gate opened for this service
+ * and environment (by their title) that carry no comment of the gate at all — a run ended between
+ * creating the issue and posting the binding. Orphans are only looked for with a service and
+ * environment given.
+ */
+async function scanRequests(
+  client: GitHubClient,
+  repo: RepoRef,
+  trustedAuthors: readonly string[],
+  filter: { service?: string; environment?: string },
+): Promise<{ requests: OpenRequest[]; orphans: IssueData[] }> {
+  const requests: OpenRequest[] = [];
+  const orphans: IssueData[] = [];
+  const trusted = (login: string) => trustedAuthors.some((t) => t.toLowerCase() === login.toLowerCase());
   for (const issue of await listLabelledIssues(client, repo, { label: APPROVAL_LABEL, state: 'open' })) {
-    if (!trustedAuthors.some((t) => t.toLowerCase() === issue.author.toLowerCase())) continue;
-    const found = readBinding(await listAllComments(client, repo, issue.number), trustedAuthors);
-    if ('problem' in found) continue;
+    if (!trusted(issue.author)) continue;
+    const comments = await listAllComments(client, repo, issue.number);
+    const found = readBinding(comments, trustedAuthors);
+    if ('problem' in found) {
+      if (
+        filter.service !== undefined &&
+        filter.environment !== undefined &&
+        !comments.some((c) => trusted(c.author)) &&
+        isApprovalTitleFor(issue.title, filter.service, filter.environment)
+      )
+        orphans.push(issue);
+      continue;
+    }
     const b = found.binding;
     if (filter.service !== undefined && b.service !== filter.service) continue;
     if (filter.environment !== undefined && b.environment !== filter.environment) continue;
-    out.push({ issue, binding: b });
+    requests.push({ issue, binding: b });
   }
-  return out;
+  return { requests, orphans };
 }
 
 export interface EnsureRequestResult {
@@ -76,7 +105,12 @@ export interface EnsureRequestResult {
   created: boolean;
   /** Older requests for the same service and environment, closed as superseded. */
   superseded: number[];
+  /** Requests left without their binding by a run that ended between the two writes, closed. */
+  orphans: number[];
 }
+
+/** An issue younger than this may still be getting its binding from a run in progress. */
+export const ORPHAN_GRACE_MS = 60_000;
 
 /**
  * The request for a binding: the open one for the same (service, environment, digest) if there
@@ -86,13 +120,29 @@ export interface EnsureRequestResult {
 export async function ensureRequest(
   client: GitHubClient,
   repo: RepoRef,
-  request: { binding: ApprovalBinding; body: Omit<ApprovalBodyInput, 'binding'>; gateLogin: string },
+  request: {
+    binding: ApprovalBinding;
+    body: Omit<ApprovalBodyInput, 'binding'>;
+    gateLogin: string;
+    /** Now, for the orphans' grace period (default: the client's clock). */
+    nowMs?: number;
+  },
 ): Promise<EnsureRequestResult> {
   const { binding } = request;
-  const existing = await openRequests(client, repo, [request.gateLogin], {
+  const scan = await scanRequests(client, repo, [request.gateLogin], {
     service: binding.service,
     environment: binding.environment,
   });
+  const existing = scan.requests;
+  // Orphans are never trusted (no binding): close them before opening the fresh request.
+  const nowMs = request.nowMs ?? client.clock.now();
+  const orphans: number[] = [];
+  for (const orphan of scan.orphans) {
+    if (nowMs - Date.parse(orphan.createdAt) < ORPHAN_GRACE_MS) continue;
+    await addComment(client, repo, orphan.number, renderOrphanComment());
+    await closeIssue(client, repo, orphan.number, 'not_planned');
+    orphans.push(orphan.number);
+  }
   const same = existing.find((r) => r.binding.digest === binding.digest);
   const older = existing.filter((r) => r !== same);
   let result: { issue: IssueData; binding: ApprovalBinding; created: boolean };
@@ -122,7 +172,37 @@ export async function ensureRequest(
     await closeIssue(client, repo, old.issue.number, 'not_planned');
     superseded.push(old.issue.number);
   }
-  return { ...result, superseded };
+  return { ...result, superseded, orphans };
+}
+
+/**
+ * A request the gate can trust, without judging it: labelled, opened by the gate's user, with an
+ * intact binding (what it approves: service, environment, version, digest, who asked).
+ */
+export async function readTrustedRequest(
+  client: GitHubClient,
+  repo: RepoRef,
+  number: number,
+  gateLogin: string,
+): Promise<{
+  issue: IssueData;
+  comments: CommentData[];
+  binding: ApprovalBinding;
+  bindingComment: CommentData;
+}> {
+  const issue = await getIssue(client, repo, number);
+  if (!issue.labels.some((l) => l.toLowerCase() === APPROVAL_LABEL))
+    throw new UserError(`issue #${number} is not an approval request (it has no ${APPROVAL_LABEL} label)`);
+  if (issue.author.toLowerCase() !== gateLogin.toLowerCase())
+    throw new UserError(
+      `issue #${number} cannot be trusted as an approval request: it was opened by ${show(issue.author)}, not by the gate's ${show(gateLogin)}`,
+    );
+  const comments = await listAllComments(client, repo, number);
+  const found = readBinding(comments, [gateLogin]);
+  if ('problem' in found)
+    throw new UserError(`issue #${number} cannot be trusted as an approval request: ${found.problem}`);
+  const bindingComment = comments.find((c) => c.id === found.comment.id)!;
+  return { issue, comments, binding: found.binding, bindingComment };
 }
 
 export interface ReadRequestResult {
@@ -180,18 +260,13 @@ export async function readRequest(
   options: { policy: ApprovalPolicy; gateLogin: string; nowMs?: number },
 ): Promise<ReadRequestResult> {
   const client = clients.repo;
-  const issue = await getIssue(client, repo, number);
-  if (!issue.labels.some((l) => l.toLowerCase() === APPROVAL_LABEL))
-    throw new UserError(`issue #${number} is not an approval request (it has no ${APPROVAL_LABEL} label)`);
-  if (issue.author.toLowerCase() !== options.gateLogin.toLowerCase())
-    throw new UserError(
-      `issue #${number} cannot be trusted as an approval request: it was opened by ${show(issue.author)}, not by the gate's ${show(options.gateLogin)}`,
-    );
-  const comments = await listAllComments(client, repo, number);
-  const found = readBinding(comments, [options.gateLogin]);
-  if ('problem' in found)
-    throw new UserError(`issue #${number} cannot be trusted as an approval request: ${found.problem}`);
-  const { binding } = found;
+  const { issue, comments, binding, bindingComment } = await readTrustedRequest(
+    client,
+    repo,
+    number,
+    options.gateLogin,
+  );
+  const found = { comment: bindingComment };
   const eligible = eligibilityResolver(options.policy, repo, clients);
   const excluded = [binding.requester, binding.triggeringActor];
   // Resolve eligibility only for people whose vote could count (the API calls cost rate limit).
