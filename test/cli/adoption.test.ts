@@ -99,7 +99,7 @@ describe('adoption, as the README tells it', () => {
     const c = cli('check', '--repo', work, '--ref', 'v1');
     expect(c.stderr).toBe('');
     expect(c.stdout.trim()).toBe(
-      '5 caller workflow(s) agree with .github/sd-actions.yml (services, environments, sd-actions @v1).',
+      '6 caller workflow(s) agree with .github/sd-actions.yml (services, environments, sd-actions @v1).',
     );
     expect(c.code).toBe(0);
   });
@@ -198,7 +198,7 @@ describe('what check and validate catch', () => {
         'environment: "stagin" is not an environment in .github/sd-actions.yml; expected one of dev, staging, production',
       );
       expect(c.stderr).toContain('names yellow, not in .github/sd-actions.yml');
-      expect(c.stderr).toMatch(/the callers pin different sd-actions refs \(v1: 4 use\(s\).*v2: 1 use\(s\)/);
+      expect(c.stderr).toMatch(/the callers pin different sd-actions refs \(v1: 6 use\(s\).*v2: 1 use\(s\)/);
       expect(c.stderr).toContain('pins sd-actions @v2; expected @v1 (--ref)');
     } finally {
       writeFileSync(file, before);

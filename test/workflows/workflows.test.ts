@@ -509,7 +509,7 @@ describe('the approval caller (issue_comment)', () => {
       version: '${{ needs.decide.outputs.version }}',
       approval: '${{ needs.decide.outputs.issue-url }}',
     });
-    expect(permissionsOf(promote)).toMatchObject({ contents: 'write', issues: 'read' });
+    expect(permissionsOf(promote)).toMatchObject({ contents: 'write', issues: 'write' });
     for (const bypass of ['allow-downgrade', 'override-soak', 'reason'])
       expect(Object.keys(promote.with ?? {})).not.toContain(bypass);
   });
