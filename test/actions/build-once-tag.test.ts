@@ -26,6 +26,7 @@ import {
 const SHA1 = '1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const SHA2 = '2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 const SHA3 = '3333333ccccccccccccccccccccccccccccccccc';
+const SHA4 = '4444444ddddddddddddddddddddddddddddddddd';
 /** Our sample builder as a build command: a real image from CONTEXT, pushed to IMAGE:TAG. */
 const SAMPLE_BUILD = `node --import ${JSON.stringify(`file://${ROOT}/node_modules/tsx/dist/loader.mjs`)} ${JSON.stringify(join(ROOT, 'packages/testkit/src/bin/build-sample-image.ts'))}`;
 const WEIRD_PATH = 'projects/$HOME;touch pwned';
@@ -143,17 +144,17 @@ describe('on a real registry (docker-registry)', () => {
     const pushedA = join(root, 'race-a.pushed');
     const pushedB = join(root, 'race-b.pushed');
     const wait = (file: string) => `while [ ! -e '${file}' ]; do sleep 0.05; done`;
-    const inputs = { service: 'blue', 'source-sha': SHA2, tags: 'dev' };
+    const inputs = { service: 'blue', 'source-sha': SHA4, tags: 'latest' };
     const [runA, runB] = await Promise.all([
       run(a, { ...inputs, 'build-command': `${SAMPLE_BUILD} && touch '${pushedA}' && ${wait(pushedB)}` }),
       run(b, { ...inputs, 'build-command': `${wait(pushedA)} && ${SAMPLE_BUILD} && touch '${pushedB}'` }),
     ]);
     ok(runA);
     ok(runB);
-    const holder = (await registry.resolve('blue', 'sha-2222222'))!.digest;
+    const holder = (await registry.resolve('blue', 'sha-4444444'))!.digest;
     expect(runA.outputs.digest).toBe(holder);
     expect(runB.outputs.digest).toBe(holder);
-    expect((await registry.resolve('blue', 'dev'))!.digest).toBe(holder);
+    expect((await registry.resolve('blue', 'latest'))!.digest).toBe(holder);
   });
 
   test('a build command that does not push is an error naming the missing tag', async () => {
@@ -194,6 +195,8 @@ describe('on a real registry (docker-registry)', () => {
     );
     expect((await registry.resolve('blue', 'dev'))?.digest).toBe(a);
     expect(await registry.exists('blue', 'qa')).toBe(false);
+    // The failure summary says what the run had already changed: the build it pushed.
+    expect(build2.summary).toContain(`built and pushed ${server.url}/acme/blue:sha-2222222 (${b})`);
 
     const moved = ok(await run(ws, { service: 'blue', tags: '["dev","qa"]' }, { sha: SHA2 }));
     expect(moved.outputs).toMatchObject({

@@ -2,6 +2,7 @@ import { imageRepository, requireService, show, UserError } from '@sd-actions/co
 import {
   code,
   log,
+  recordChange,
   getList,
   getString,
   configInput,
@@ -95,6 +96,7 @@ export async function run(): Promise<void> {
             `Input "build-command" ran successfully but ${image}:${shaTag} still does not exist; the build must push the image to "$IMAGE:$TAG"`,
           );
         built = true;
+        recordChange(`built and pushed ${image}:${shaTag} (${manifest.digest})`);
         log.info(`built ${image}:${shaTag} (${manifest.digest})`);
       }
     }
@@ -116,6 +118,9 @@ export async function run(): Promise<void> {
         plan = await retag(registry, repository, manifest, requested);
       }
     }
+    for (const a of plan)
+      if (a.action === 'add' || a.action === 'move')
+        recordChange(`tag ${image}:${a.tag} set to ${manifest.digest}`);
     const tags = await registry.tagsOf(repository, manifest.digest);
     report({ image, manifest, shaTag, built, plan, tags, labels, service: service.name });
     await writeSummary(summary({ image, manifest, shaTag, built, plan, service: service.name }));
