@@ -26,6 +26,7 @@ import {
 const SHA1 = '1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const SHA2 = '2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 const SHA3 = '3333333ccccccccccccccccccccccccccccccccc';
+const SHA4 = '4444444ddddddddddddddddddddddddddddddddd';
 /** Our sample builder as a build command: a real image from CONTEXT, pushed to IMAGE:TAG. */
 const SAMPLE_BUILD = `node --import ${JSON.stringify(`file://${ROOT}/node_modules/tsx/dist/loader.mjs`)} ${JSON.stringify(join(ROOT, 'packages/testkit/src/bin/build-sample-image.ts'))}`;
 const WEIRD_PATH = 'projects/$HOME;touch pwned';
@@ -133,6 +134,29 @@ describe('on a real registry (docker-registry)', () => {
     expect(readFileSync(join(ws, 'build-count.txt'), 'utf8')).toBe(`blue sha-1111111 ${SHA1}\n`);
   });
 
+  test('two runs building one commit at once report the same digest: the one the sha tag holds', async () => {
+    // Two checkouts whose builds differ, so the two digests differ; the builds interleave through
+    // barrier files: A pushes first and finishes only after B has pushed over it.
+    const a = workspace('race-a', `registry: { type: oci, url: "${server.url}/acme", insecure: true }`);
+    const b = workspace('race-b', `registry: { type: oci, url: "${server.url}/acme", insecure: true }`);
+    writeFiles(a, { 'projects/blue/app.txt': 'blue built by A\n' });
+    writeFiles(b, { 'projects/blue/app.txt': 'blue built by B\n' });
+    const pushedA = join(root, 'race-a.pushed');
+    const pushedB = join(root, 'race-b.pushed');
+    const wait = (file: string) => `while [ ! -e '${file}' ]; do sleep 0.05; done`;
+    const inputs = { service: 'blue', 'source-sha': SHA4, tags: 'latest' };
+    const [runA, runB] = await Promise.all([
+      run(a, { ...inputs, 'build-command': `${SAMPLE_BUILD} && touch '${pushedA}' && ${wait(pushedB)}` }),
+      run(b, { ...inputs, 'build-command': `${wait(pushedA)} && ${SAMPLE_BUILD} && touch '${pushedB}'` }),
+    ]);
+    ok(runA);
+    ok(runB);
+    const holder = (await registry.resolve('blue', 'sha-4444444'))!.digest;
+    expect(runA.outputs.digest).toBe(holder);
+    expect(runB.outputs.digest).toBe(holder);
+    expect((await registry.resolve('blue', 'latest'))!.digest).toBe(holder);
+  });
+
   test('a build command that does not push is an error naming the missing tag', async () => {
     const r = await run(ws, { service: 'blue', 'build-command': 'echo building', 'source-sha': SHA3 });
     expect(failed(r)).toBe(
@@ -171,6 +195,8 @@ describe('on a real registry (docker-registry)', () => {
     );
     expect((await registry.resolve('blue', 'dev'))?.digest).toBe(a);
     expect(await registry.exists('blue', 'qa')).toBe(false);
+    // The failure summary says what the run had already changed: the build it pushed.
+    expect(build2.summary).toContain(`built and pushed ${server.url}/acme/blue:sha-2222222 (${b})`);
 
     const moved = ok(await run(ws, { service: 'blue', tags: '["dev","qa"]' }, { sha: SHA2 }));
     expect(moved.outputs).toMatchObject({

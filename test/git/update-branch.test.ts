@@ -9,6 +9,7 @@ import {
   parseIdentity,
   redactUrl,
   retryDelay,
+  contentionDelay,
   ScratchRepo,
   updateBranch,
   type EditResult,
@@ -108,7 +109,7 @@ describe('updateBranch', () => {
     }
     afterAll(() => rmSync(hook(), { force: true }));
 
-    test('the edit is re-run on the new tip after a jittered delay, without force', async () => {
+    test('the edit is re-run on the new tip after a delay jittered over the observed round time, without force', async () => {
       const theirs = raceOnce('env/a', 'list.txt', 'theirs');
       const delays: number[] = [];
       const seen: (string | undefined)[] = [];
@@ -117,13 +118,21 @@ describe('updateBranch', () => {
           repo,
           branch: 'env/a',
           edit: appendLine('list.txt', 'ours', seen),
-          retry: { baseDelayMs: 100, sleep: async (ms) => void delays.push(ms), random: () => 0.5 },
+          retry: {
+            baseDelayMs: 100,
+            sleep: async (ms) => void delays.push(ms),
+            random: () => 0.5,
+            now: (
+              (t) => () =>
+                (t += 40)
+            )(0), // each attempt "takes" 40 ms
+          },
         }),
       );
       expect(result).toMatchObject({ changed: true, attempts: 2, base: theirs });
       expect(seen).toHaveLength(2);
       expect(seen[1]).toBe(theirs);
-      expect(delays).toEqual([75]);
+      expect(delays).toEqual([20]); // half of one 40 ms round
       expect(git(origin, 'show', 'env/a:list.txt')).toBe('one\ntwo\ntheirs\nours');
       expect(git(origin, 'rev-list', '--merges', 'env/a')).toBe('');
     });
@@ -230,6 +239,15 @@ describe('retry policy, auth and identity', () => {
     expect([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, () => 1))).toEqual([100, 200, 400, 800, 1000]);
   });
 
+  test('losing to a moving branch waits in round times: full jitter, doubling, capped at 16 rounds', () => {
+    const policy = { attempts: 10, maxRounds: 200, baseDelayMs: 100, maxDelayMs: 1000 };
+    expect([1, 2, 3, 5, 9].map((n) => contentionDelay(policy, 30, n, () => 1))).toEqual([
+      30, 60, 120, 480, 480,
+    ]);
+    expect(contentionDelay(policy, 30, 3, () => 0)).toBe(0);
+    expect(contentionDelay(policy, 500, 9, () => 1)).toBe(1000); // maxDelayMs still caps it
+  });
+
   test('the token travels as an extra header in GIT_CONFIG_* env, appended to existing entries', () => {
     const header = basicAuthHeader('ghs_secret');
     expect(header).toBe(
@@ -276,5 +294,42 @@ describe('retry policy, auth and identity', () => {
     } finally {
       await local.dispose();
     }
+  });
+});
+
+describe('ScratchRepo commits (ls-tree + fast-import, two processes an attempt)', () => {
+  test('odd paths, the executable bit, nested new files, an unchanged edit and the identity', async () => {
+    const odd = 'dir "q"/spa ce/ünï\\cödé.yaml';
+    commit(work, 'odd files', { [odd]: 'one\n', 'bin/run.sh': '#!/bin/sh\n' });
+    git(work, 'update-index', '--chmod=+x', 'bin/run.sh');
+    git(work, 'commit', '-q', '-m', 'exec');
+    git(work, 'push', '-q', 'origin', 'HEAD:refs/heads/odd');
+    await withRepo(async (repo) => {
+      const tip = await repo.fetchBranch('odd');
+      expect(tip).toBe(git(work, 'rev-parse', 'HEAD'));
+      expect(await repo.readFile(tip!, odd)).toBe('one\n');
+      expect(await repo.readFile(tip!, 'missing.txt')).toBeUndefined();
+      await expect(repo.readFile(tip!, 'bin')).rejects.toThrow('bin at');
+      expect(await repo.commitFiles(tip, { [odd]: 'one\n' }, 'same')).toBeUndefined();
+      expect(await repo.commitFiles(tip, { [odd]: 'one\n' }, 'ledger', { allowEmpty: true })).toMatch(
+        /^[0-9a-f]{40}$/,
+      );
+      const made = await repo.commitFiles(
+        tip,
+        { [odd]: 'two ✓\n', 'bin/run.sh': '#!/bin/sh\necho\n', 'new/deep/file.txt': '' },
+        'edit ünï\n\nSd-Service: x\n',
+      );
+      expect(await repo.push(made!, 'odd')).toEqual({ ok: true });
+    });
+    const show = (spec: string) => git(origin, 'show', spec);
+    expect(show(`odd:${odd}`)).toBe('two ✓');
+    expect(git(origin, 'ls-tree', 'odd', 'bin/run.sh')).toMatch(/^100755 /);
+    expect(git(origin, 'ls-tree', '-r', '--name-only', 'odd')).toContain('new/deep/file.txt');
+    expect(git(origin, 'log', '-1', '--format=%an <%ae>|%cn|%B', 'odd')).toBe(
+      'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>|github-actions[bot]|edit ünï\n\nSd-Service: x',
+    );
+    expect(git(origin, 'rev-list', '--count', 'odd')).toBe(
+      String(Number(git(work, 'rev-list', '--count', 'HEAD')) + 1),
+    );
   });
 });

@@ -2,6 +2,7 @@ import { imageRepository, requireService, show, UserError } from '@sd-actions/co
 import {
   code,
   log,
+  recordChange,
   getList,
   getString,
   configInput,
@@ -95,11 +96,31 @@ export async function run(): Promise<void> {
             `Input "build-command" ran successfully but ${image}:${shaTag} still does not exist; the build must push the image to "$IMAGE:$TAG"`,
           );
         built = true;
+        recordChange(`built and pushed ${image}:${shaTag} (${manifest.digest})`);
         log.info(`built ${image}:${shaTag} (${manifest.digest})`);
       }
     }
 
-    const plan = await retag(registry, repository, manifest, requested);
+    let plan = await retag(registry, repository, manifest, requested);
+    if (built) {
+      // Build once under concurrency (issue 8 item 8): a registry has no compare-and-set for tags,
+      // so two runs building one commit at once both push the sha tag and the last push holds it.
+      // Resolve it again once our tags are written: if another run's push landed after ours, its
+      // digest is the one the tag (and so every later promotion) names, and we report that one.
+      // Our image stays unreferenced by any tag; nothing ever promotes it.
+      const settled = await registry.getManifest(repository, shaTag);
+      if (settled && settled.digest !== manifest.digest) {
+        log.warning(
+          `Another run built ${image}:${shaTag} at the same time and its push landed last: reporting its digest ${settled.digest}; this run's image ${manifest.digest} is not referenced by any tag. Give build jobs a concurrency group per service and commit to avoid the duplicate build.`,
+          { title: `sd-actions: ${service.name} built twice` },
+        );
+        manifest = settled;
+        plan = await retag(registry, repository, manifest, requested);
+      }
+    }
+    for (const a of plan)
+      if (a.action === 'add' || a.action === 'move')
+        recordChange(`tag ${image}:${a.tag} set to ${manifest.digest}`);
     const tags = await registry.tagsOf(repository, manifest.digest);
     report({ image, manifest, shaTag, built, plan, tags, labels, service: service.name });
     await writeSummary(summary({ image, manifest, shaTag, built, plan, service: service.name }));

@@ -6,6 +6,8 @@ import {
   parseConfig,
   planComparison,
   requireService,
+  show,
+  UserError,
   type ComparePlan,
   type ServiceChange,
   literalServicePaths,
@@ -25,7 +27,7 @@ import {
   writeSummary,
 } from '@sd-actions/action-kit';
 import { Git, pathsAt } from '@sd-actions/git';
-import { changedFiles, probeComparison, resolveComparison, type Probe } from './resolve.js';
+import { changedFiles, ensureCommit, probeComparison, resolveComparison, type Probe } from './resolve.js';
 
 const remote = 'origin';
 
@@ -45,6 +47,7 @@ function plan(context: ReturnType<typeof readContext>, requested: string[]): Com
 
 /** The read-only git probes of a diff plan, started before the config is parsed; none if unsure. */
 function probeEarly(git: Git, context: ReturnType<typeof readContext>): Probe | undefined {
+  if (getString('compare-to-environment') !== undefined) return undefined;
   try {
     const early = plan(context, getList('services'));
     return early.kind === 'diff' ? probeComparison(git, early) : undefined;
@@ -65,6 +68,16 @@ export async function run(): Promise<void> {
   const requested = getList('services');
   for (const name of requested) requireService(config, name, 'services');
   const comparison = plan(context, requested);
+  const compareTo = getString('compare-to-environment');
+  if (compareTo !== undefined && getString('base') !== undefined)
+    throw new UserError(
+      'Inputs "base" and "compare-to-environment" exclude each other; pass one (compare-to-environment compares each service with the commit the environment runs)',
+    );
+  const options = {
+    remote,
+    maxDepth: getInteger('max-fetch-depth', 4096, 1),
+    onMissingBase: getEnum('on-missing-base', ['fallback', 'fail'] as const, 'fallback'),
+  };
 
   let changes: ServiceChange[];
   let base = '';
@@ -78,20 +91,26 @@ export async function run(): Promise<void> {
     }));
     changes.sort((a, b) => (a.service.name < b.service.name ? -1 : 1));
     source = comparison.detail;
+  } else if (compareTo !== undefined) {
+    // Each service against the commit the environment records for it (not the previous push).
+    // Loaded only here: reading a manifest needs the yaml library, which detect otherwise skips.
+    const { compareToEnvironment, environmentOf } = await import('./deployed.js');
+    const environment = environmentOf(config, compareTo);
+    const wanted = getString('head') ?? (comparison.kind === 'diff' ? comparison.head : context.sha);
+    const { shallow, commit } = await git.shallowAndCommit(wanted);
+    const resolvedHead = commit ?? (await ensureCommit(git, wanted, remote, shallow));
+    if (!resolvedHead)
+      throw new UserError(
+        `Input "head": ${show(wanted)} is not a commit in this repository or on ${remote}; expected a commit SHA, branch or tag`,
+      );
+    head = resolvedHead;
+    const compared = await compareToEnvironment(git, config, environment, head, shallow, options);
+    ({ changes, base, source, fileCount } = compared);
   } else if (comparison.kind === 'all') {
     changes = allServices(config, comparison.detail);
     source = comparison.detail;
   } else {
-    const resolved = await resolveComparison(
-      git,
-      comparison,
-      {
-        remote,
-        maxDepth: getInteger('max-fetch-depth', 4096, 1),
-        onMissingBase: getEnum('on-missing-base', ['fallback', 'fail'] as const, 'fallback'),
-      },
-      probe,
-    );
+    const resolved = await resolveComparison(git, comparison, options, probe);
     if ('all' in resolved) {
       changes = allServices(config, resolved.all);
       source = resolved.all;

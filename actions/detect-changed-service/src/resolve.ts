@@ -26,10 +26,10 @@ export function depthSteps(maxDepth: number): number[] {
   return steps;
 }
 
-const FETCH = ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--no-write-fetch-head'];
+export const FETCH = ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--no-write-fetch-head'];
 
 /** Make sure a commit is present, fetching it by name from the remote if needed. */
-async function ensureCommit(
+export async function ensureCommit(
   git: Git,
   ref: string,
   remote: string,
@@ -52,7 +52,7 @@ async function ensureCommit(
 }
 
 /** merge-base of two commits, deepening a shallow history until they meet or the bound is hit. */
-async function mergeBaseDeepening(
+export async function mergeBaseDeepening(
   git: Git,
   a: string,
   b: string,

@@ -17,6 +17,7 @@ import {
 import {
   code,
   log,
+  recordChange,
   getBoolean,
   getList,
   getString,
@@ -184,6 +185,7 @@ export async function run(): Promise<void> {
       tag: plan.tag,
       message: `${service.name} ${plan.version}: hotfix of ${plan.baseVersion}\n\n${commits.map((c, i) => `- ${c.slice(0, 12)} ${subjects[i]}`).join('\n')}`,
     });
+    recordChange(`branch ${plan.releaseBranch} pushed at ${head.slice(0, 12)} with tag ${plan.tag}`);
   }
   log.info(
     `${dryRun ? 'Dry run: would push' : 'Pushed'} ${plan.releaseBranch} at ${head.slice(0, 12)} and tag ${plan.tag}`,

@@ -16,6 +16,7 @@ import {
   commitUrl,
   diffDetails,
   log,
+  recordChange,
   getBoolean,
   getInteger,
   timestamp,
@@ -67,7 +68,10 @@ export async function run(): Promise<void> {
   const attempts = getInteger('push-attempts', 10, 1, 50);
   const remoteName = getString('remote') ?? 'origin';
 
-  const remote = await resolveRemote(workspace, remoteName, getString('token'), { mask: log.setSecret });
+  const remote = await resolveRemote(workspace, remoteName, getString('token'), {
+    mask: log.setSecret,
+    label: 'Input "remote"',
+  });
   const manifestPath = manifestPathOf(config, environment.name);
   const branch = environment.branch;
   const promotion: ManifestPromotion = {
@@ -103,6 +107,8 @@ export async function run(): Promise<void> {
       log: (line) => log.info(line),
     });
 
+    if (update.changed && update.commit && !dryRun)
+      recordChange(`manifest commit ${update.commit.slice(0, 12)} pushed to ${branch}`);
     const previous = update.previous;
     log.setOutput('changed', update.changed ? 'true' : 'false');
     log.setOutput('commit', !dryRun && update.commit ? update.commit : '');

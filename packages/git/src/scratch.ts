@@ -3,7 +3,8 @@
  * user's checkout: it fetches only that branch's tip (`--depth=1`), builds commits with
  * plumbing (a private index file, no working tree) and pushes them. Deleted by dispose().
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@sd-actions/core';
@@ -93,25 +94,36 @@ export class ScratchRepo {
         `Could not fetch branch ${JSON.stringify(branch)} from ${redactUrl(this.url)}: ${lastLines(result.stderr)}`,
       );
     }
-    return this.git.run(['rev-parse', '--verify', '--end-of-options', `${tracking}^{commit}`]);
+    // The fetched tip from FETCH_HEAD (a file read, not another git process per attempt).
+    const fetched = /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(
+      await readFile(join(this.dir, 'FETCH_HEAD'), 'utf8'),
+    );
+    return (
+      fetched?.[1] ?? this.git.run(['rev-parse', '--verify', '--end-of-options', `${tracking}^{commit}`])
+    );
   }
 
   /** A file's text at a commit, or undefined when the commit does not have it. */
   async readFile(commit: string, path: string): Promise<string | undefined> {
     const spec = `${commit}:${path}`;
-    const type = await this.git.exec(['cat-file', '-t', '--end-of-options', spec]);
-    if (type.code !== 0) return undefined;
-    if (type.stdout.toString('utf8').trim() !== 'blob')
-      throw new UserError(`${path} at ${commit.slice(0, 12)} is not a file`);
-    // Raw bytes: run() would drop the file's final newline.
-    const blob = await this.git.exec(['cat-file', 'blob', '--end-of-options', spec]);
-    if (blob.code !== 0) throw new GitError(['cat-file', 'blob', spec], blob.code, blob.stderr);
-    return blob.stdout.toString('utf8');
+    if (/[\r\n]/.test(spec)) return undefined; // not a path any config renders
+    // One process: `cat-file --batch` prints "<oid> <type> <size>" and the bytes, or "<spec> missing".
+    const out = await this.git.exec(['cat-file', '--batch'], `${spec}\n`);
+    if (out.code !== 0) throw new GitError(['cat-file', '--batch', spec], out.code, out.stderr);
+    const end = out.stdout.indexOf(10);
+    const header = out.stdout.subarray(0, end).toString('utf8').split(' ');
+    if (header.length !== 3) return undefined; // missing (or ambiguous)
+    if (header[1] !== 'blob') throw new UserError(`${path} at ${commit.slice(0, 12)} is not a file`);
+    return out.stdout.subarray(end + 1, end + 1 + Number(header[2])).toString('utf8');
   }
 
   /**
    * A commit with `files` written on top of `parent` (or a root commit holding only them).
    * Undefined when the tree would not change.
+   *
+   * Two git processes whatever the number of files (it runs once per attempt of a race): the
+   * files' current modes and blob ids from one `ls-tree` (an unchanged edit stops here, comparing
+   * blob ids computed in memory), then one `fast-import` that writes the blobs and the commit.
    */
   async commitFiles(
     parent: string | undefined,
@@ -119,28 +131,45 @@ export class ScratchRepo {
     message: string,
     options: { allowEmpty?: boolean } = {},
   ): Promise<string | undefined> {
-    const git = this.git.withEnv({
-      GIT_INDEX_FILE: join(this.dir, 'sd-index'),
-      ...identityEnv(this.identity),
-    });
-    await git.run(parent ? ['read-tree', '--end-of-options', parent] : ['read-tree', '--empty']);
-    for (const [path, text] of Object.entries(files)) {
-      const blob = await git.run(['hash-object', '-w', '--stdin'], text);
-      const staged = await git.run(['ls-files', '--stage', '--', path]);
-      const mode = staged.startsWith('100755') ? '100755' : '100644';
-      await git.run(['update-index', '--add', '--cacheinfo', `${mode},${blob},${path}`]);
+    const paths = Object.keys(files);
+    const existing = new Map<string, { mode: string; oid: string }>();
+    if (parent && paths.length > 0) {
+      const listed = await this.git.exec(['ls-tree', '-z', '--end-of-options', parent, '--', ...paths]);
+      if (listed.code !== 0) throw new GitError(['ls-tree', parent], listed.code, listed.stderr);
+      for (const record of listed.stdout.toString('utf8').split('\0')) {
+        const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(record);
+        if (m) existing.set(m[4]!, { mode: m[1]!, oid: m[3]! });
+      }
     }
-    const tree = await git.run(['write-tree']);
-    if (
-      !options.allowEmpty &&
-      parent &&
-      tree === (await git.run(['rev-parse', '--end-of-options', `${parent}^{tree}`]))
-    )
+    const algorithm = parent?.length === 64 ? 'sha256' : 'sha1';
+    const blobId = (text: string) => {
+      const bytes = Buffer.from(text, 'utf8');
+      return createHash(algorithm).update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+    };
+    if (parent && !options.allowEmpty && paths.every((p) => existing.get(p)?.oid === blobId(files[p]!)))
       return undefined;
-    const args = ['-c', 'commit.gpgSign=false', 'commit-tree', tree];
-    if (parent) args.push('-p', parent);
-    args.push('-F', '-');
-    return git.run(args, message);
+
+    const when = `${Math.floor(Date.now() / 1000)} +0000`;
+    const who = `${this.identity.name} <${this.identity.email}>`;
+    const data = (text: string) => `data ${Buffer.byteLength(text, 'utf8')}\n${text}\n`;
+    const stream = [
+      'commit refs/sd-actions/scratch\n',
+      'mark :1\n',
+      `author ${who} ${when}\n`,
+      `committer ${who} ${when}\n`,
+      data(message),
+      parent ? `from ${parent}\n` : '',
+      ...paths.map((p) => {
+        const mode = existing.get(p)?.mode === '100755' ? '100755' : '100644';
+        return `M ${mode} inline ${quotePath(p)}\n${data(files[p]!)}`;
+      }),
+      '\nget-mark :1\n',
+    ].join('');
+    const imported = await this.git
+      .withEnv(identityEnv(this.identity))
+      .exec(['fast-import', '--quiet', '--force', '--date-format=raw', '--done'], `${stream}done\n`);
+    if (imported.code !== 0) throw new GitError(['fast-import'], imported.code, imported.stderr);
+    return imported.stdout.toString('utf8').trim();
   }
 
   /**
@@ -200,6 +229,11 @@ export class ScratchRepo {
       detail: rejected.join(' / ') || lastLines(result.stderr),
     };
   }
+}
+
+/** A path for fast-import: C-quoted, so spaces, quotes and any unicode pass unchanged. */
+function quotePath(path: string): string {
+  return `"${path.replace(/["\\]/g, (c) => `\\${c}`).replace(/[\u0000-\u001f]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)}"`;
 }
 
 function lastLines(stderr: string): string {

@@ -47,6 +47,8 @@ export interface RetryPolicy {
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** A monotonic clock in ms, for the observed round time (injectable for tests). */
+  now?: () => number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -55,6 +57,25 @@ export const DEFAULT_RETRY: RetryPolicy = {
   baseDelayMs: 250,
   maxDelayMs: 8000,
 };
+
+/**
+ * The wait after losing a race the branch moved on (progress, not a fault): "full jitter" over a
+ * window measured in observed round times (fetch → edit → push), doubling with each loss up to
+ * 16 rounds. Racers spread over roughly as many rounds as there are of them, and a short round
+ * on an idle machine means short waits; no fixed floor keeps the branch idle between landings.
+ */
+export function contentionDelay(
+  policy: RetryPolicy,
+  roundMs: number,
+  losses: number,
+  random: () => number = Math.random,
+): number {
+  const window = Math.min(
+    policy.maxDelayMs,
+    Math.max(1, roundMs) * 2 ** Math.min(4, Math.max(0, losses - 1)),
+  );
+  return Math.round(random() * window);
+}
 
 /** The shared equal-jitter schedule (packages/core/src/backoff.ts) in this policy's terms. */
 export function retryDelay(
@@ -98,7 +119,10 @@ export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<
   let lostOnTip = 0;
   let lastTip: string | undefined;
   let lastDetail = '';
+  const now = policy.now ?? (() => performance.now());
+  let losses = 0;
   for (let attempt = 1; ; attempt++) {
+    const started = now();
     const tip = await repo.fetchBranch(branch);
     if (attempt > 1) {
       if (tip !== lastTip) lostOnTip = 0;
@@ -150,7 +174,13 @@ export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<
     lostOnTip = tip === lastTip ? lostOnTip + 1 : 1;
     lastTip = tip;
     lastDetail = pushed.detail;
-    const delay = retryDelay(policy, attempt, policy.random);
+    losses++;
+    // Losing to a moving branch: wait a few round times. Losing again and again on one tip (a held
+    // lock, a remote that keeps refusing): back off exponentially in earnest.
+    const delay =
+      lostOnTip <= 2
+        ? contentionDelay(policy, now() - started, losses, policy.random)
+        : retryDelay(policy, lostOnTip - 2, policy.random);
     log(`branch ${branch} moved (${pushed.detail}); redoing the edit on the new tip in ${delay} ms`);
     await sleep(delay);
   }

@@ -21,6 +21,11 @@ export interface RemoteOptions {
    * commands themselves.
    */
   mask?: (secret: string) => void;
+  /**
+   * How messages name where the remote name came from (default `Remote`, as the CLI says it);
+   * an action whose input gave it passes `Input "remote"`.
+   */
+  label?: string;
 }
 
 export async function resolveRemote(
@@ -29,12 +34,13 @@ export async function resolveRemote(
   token: string | undefined,
   options: RemoteOptions = {},
 ): Promise<RemoteAccess> {
+  const label = options.label ?? 'Remote';
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
-    throw new UserError(`Input "remote": ${show(name)} is not valid; expected a remote name like origin`);
+    throw new UserError(`${label}: ${show(name)} is not valid; expected a remote name like origin`);
   const configured = await new Git(workspace).exec(['config', '--get', `remote.${name}.url`]);
   if (configured.code !== 0)
     throw new UserError(
-      `Input "remote": ${show(name)} is not a remote of the repository in ${workspace}; expected a configured remote (actions/checkout creates origin)`,
+      `${label}: ${show(name)} is not a remote of the repository in ${workspace}; expected a configured remote (actions/checkout creates origin)`,
     );
   let url = configured.stdout.toString('utf8').trim();
   // A local path remote is relative to the repository, not to a temporary clone.
