@@ -305,6 +305,14 @@ test('credentials from inputs are masked and reach a protected registry and the 
   expect(r.outputs.built).toBe('true');
   const anonymous = await run(ws, { service: 'blue' });
   expect(failed(anonymous)).toMatch(/needs credentials \(registry-username \/ registry-password\)/);
+  // The refusal names the permission to grant (issue 9: errors that point at the fix).
+  expect(failed(anonymous)).toContain('`permissions: packages: write`');
+  const wrong = await run(ws, {
+    service: 'blue',
+    'registry-username': AUTH.username,
+    'registry-password': 'wrong',
+  });
+  expect(failed(wrong)).toContain('`permissions: packages: write`');
   const half = await run(ws, { service: 'blue', 'registry-password': 'x' });
   expect(failed(half)).toBe(
     'Input "registry-password" was given without "registry-username"; expected both or neither',

@@ -1,4 +1,4 @@
-import { imageRepository, requireService, show, UserError } from '@sd-actions/core';
+import { imageRepository, registryPermissionHint, requireService, show, UserError } from '@sd-actions/core';
 import {
   code,
   log,
@@ -124,6 +124,11 @@ export async function run(): Promise<void> {
     const tags = await registry.tagsOf(repository, manifest.digest);
     report({ image, manifest, shaTag, built, plan, tags, labels, service: service.name });
     await writeSummary(summary({ image, manifest, shaTag, built, plan, service: service.name }));
+  } catch (err) {
+    // A registry that refuses us: say which permission is missing (packages: write, the ECR actions).
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = registryPermissionHint(message, config.registry.type);
+    throw hint ? new UserError(`${message}\n${hint}.`) : err;
   } finally {
     await registry.close?.();
   }
