@@ -2,7 +2,9 @@
  * await-approval, run from its bundle the way the runner runs it, against the OpenAPI-validated
  * GitHub fake (GITHUB_API_URL): the non-blocking request and its resume, 2-of-N with the
  * requester's own approval ignored, a deny, a blocking wait, a timeout counted from the request,
- * re-runs that reuse the request, and bad input that changes nothing.
+ * re-runs that reuse the request, and bad input that changes nothing. Then the cases of issue 11 that
+ * were proven only at the adapter level: an outsider's, an edited, a page-3 and a team member's vote;
+ * reuse and supersede; and an edited issue title/body that does not move the approvals.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import {
@@ -29,6 +31,13 @@ services:
   blue: { path: projects/blue }
   green: { path: projects/green }
   red: { path: projects/red }
+  cyan: { path: projects/cyan }
+  lime: { path: projects/lime }
+  pink: { path: projects/pink }
+  teal: { path: projects/teal }
+  gold: { path: projects/gold }
+  navy: { path: projects/navy }
+  plum: { path: projects/plum }
 environments:
   dev: { branch: gitops/dev-auto-update, tags: [dev] }
   staging: { from: dev, branch: gitops/staging-releases, tags: ["{version}"] }
@@ -51,6 +60,10 @@ const issues = () => gh.repos.get(FULL)!.issues;
 beforeAll(async () => {
   gh = await startGitHubFake();
   gh.addToken('bot-token', 'sd-bot');
+  gh.addToken('org-token', 'sd-app[bot]');
+  gh.addToken('alice-token', 'alice');
+  gh.setTeamMember('acme/sre', 'erin', 'active');
+  gh.setTeamMember('acme/sre', 'frank', 'pending');
   gh.addRepo(FULL, { collaborators: { alice: 'write', bob: 'write', carol: 'write', dave: 'write' } });
   // The run the runner emulation says it is (GITHUB_RUN_ID=1234): asked by dave.
   gh.addRun(FULL, { id: 1234, actor: 'dave', triggeringActor: 'dave' });
@@ -227,6 +240,178 @@ describe('await-approval', () => {
     expect(r.code).toBe(1);
     expect(r.annotations.map((a) => a.message).join('\n')).toMatch(message);
     expect(JSON.stringify(issues())).toBe(before);
+  });
+});
+
+describe('await-approval: deciding a request through the bundle', () => {
+  const vote = (number: number, login: string, body: string) => gh.addComment(FULL, number, login, body);
+  const open = async (service: string, extra: Record<string, string> = {}) => {
+    const r = await run({ service, environment: 'production', wait: 'false', ...extra });
+    expect(r.code).toBe(0);
+    expect(r.outputs).toMatchObject({ status: 'pending', approvers: '' });
+    return Number(r.outputs['issue-number']);
+  };
+  const resume = (service: string, number: number, extra: Record<string, string> = {}) =>
+    run({ service, environment: 'production', wait: 'false', issue: String(number), ...extra });
+
+  test('a non-approver is ignored: 2 of 3 approve with one outsider', async () => {
+    const number = await open('cyan');
+    vote(number, 'alice', 'approve');
+    vote(number, 'mallory', 'approve');
+    const pending = await resume('cyan', number);
+    expect(pending.outputs).toMatchObject({
+      status: 'pending',
+      approvers: 'alice',
+      'issue-number': String(number),
+    });
+    expect(pending.stdout).toMatch(/mallory \(not-eligible\)/);
+    vote(number, 'carol', 'approve');
+    const done = await resume('cyan', number);
+    expect(done.code).toBe(0);
+    expect(done.outputs).toMatchObject({
+      status: 'approved',
+      approved: 'true',
+      approvers: 'alice,carol',
+      'issue-number': String(number),
+    });
+  });
+
+  test('an edited approve comment is ignored', async () => {
+    const number = await open('lime');
+    vote(number, 'alice', 'approve');
+    const edited = vote(number, 'bob', 'deny');
+    gh.editComment(FULL, edited.id, 'approve');
+    const pending = await resume('lime', number);
+    expect(pending.code).toBe(0);
+    expect(pending.outputs).toMatchObject({
+      status: 'pending',
+      approvers: 'alice',
+      'issue-number': String(number),
+    });
+    expect(gh.issue(FULL, number).state).toBe('open');
+  });
+
+  test('an approval on page 3 counts', async () => {
+    const number = await open('pink');
+    for (let i = 0; i < 230; i++) vote(number, 'mallory', `chatter ${i}`);
+    vote(number, 'alice', 'approve');
+    for (let i = 0; i < 20; i++) vote(number, 'carol', `more ${i}`);
+    vote(number, 'bob', '/approve');
+    const done = await resume('pink', number);
+    expect(done.code).toBe(0);
+    expect(done.outputs).toMatchObject({
+      status: 'approved',
+      approvers: 'alice,bob',
+      'issue-number': String(number),
+    });
+  });
+
+  test('a pending team member is ignored, an active one counts (org/team with membership-token)', async () => {
+    const first = await run({
+      service: 'teal',
+      environment: 'teams',
+      wait: 'false',
+      'membership-token': 'org-token',
+    });
+    expect(first.code).toBe(0);
+    expect(first.outputs).toMatchObject({ status: 'pending', approvers: '' });
+    const number = Number(first.outputs['issue-number']);
+    vote(number, 'frank', 'approve'); // pending member of acme/sre
+    const pending = await run({
+      service: 'teal',
+      environment: 'teams',
+      wait: 'false',
+      issue: String(number),
+      'membership-token': 'org-token',
+    });
+    expect(pending.code).toBe(0);
+    expect(pending.outputs).toMatchObject({
+      status: 'pending',
+      approvers: '',
+      'issue-number': String(number),
+    });
+    expect(pending.stdout).toMatch(/frank \(not-eligible\)/);
+    vote(number, 'erin', 'approve'); // active member
+    const done = await run({
+      service: 'teal',
+      environment: 'teams',
+      wait: 'false',
+      issue: String(number),
+      'membership-token': 'org-token',
+    });
+    expect(done.code).toBe(0);
+    expect(done.outputs).toMatchObject({
+      status: 'approved',
+      approvers: 'erin',
+      'issue-number': String(number),
+    });
+  });
+
+  test('a re-run reuses the open request: same issue number, no second issue', async () => {
+    const number = await open('gold');
+    vote(number, 'alice', 'approve');
+    const again = await run({ service: 'gold', environment: 'production', wait: 'false' });
+    expect(again.code).toBe(0);
+    expect(again.outputs).toMatchObject({
+      status: 'pending',
+      approvers: 'alice',
+      'issue-number': String(number),
+    });
+    expect(issues().filter((i) => i.title.startsWith('Approve gold'))).toHaveLength(1);
+    expect(gh.issue(FULL, number).state).toBe('open');
+  });
+
+  test('a new digest supersedes the open request: the old one is closed with a comment', async () => {
+    const old = await open('navy');
+    vote(old, 'alice', 'approve');
+    const next = await run({
+      service: 'navy',
+      environment: 'production',
+      wait: 'false',
+      version: '1.6.2',
+      digest: DIGEST_B,
+    });
+    expect(next.code).toBe(0);
+    const number = Number(next.outputs['issue-number']);
+    expect(number).not.toBe(old);
+    expect(next.outputs).toMatchObject({ status: 'pending', approvers: '', digest: DIGEST_B });
+    expect(gh.issue(FULL, old)).toMatchObject({ state: 'closed', stateReason: 'not_planned' });
+    expect(gh.issue(FULL, old).comments.at(-1)!.body).toMatch(
+      /^Superseded: a newer request asks for `1.6.2`/,
+    );
+    expect(gh.issue(FULL, number)).toMatchObject({
+      state: 'open',
+      title: 'Approve navy 1.6.2 for production',
+    });
+    expect(issues().filter((i) => i.title.startsWith('Approve navy') && i.state === 'open')).toHaveLength(1);
+  });
+
+  test("editing the issue's title and body to another digest does not move approvals", async () => {
+    const number = await open('plum');
+    vote(number, 'alice', 'approve');
+    vote(number, 'bob', 'approve');
+    const res = await fetch(`${gh.url}/repos/${FULL}/issues/${number}`, {
+      method: 'PATCH',
+      headers: {
+        authorization: 'token alice-token',
+        'content-type': 'application/json',
+        accept: 'application/vnd.github+json',
+      },
+      body: JSON.stringify({ title: 'Approve plum 9.9.9 for production', body: `digest: ${DIGEST_B}` }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(gh.issue(FULL, number)).toMatchObject({ title: 'Approve plum 9.9.9 for production' });
+    expect(gh.issue(FULL, number).body).toContain(DIGEST_B);
+    const done = await resume('plum', number);
+    expect(done.code).toBe(0);
+    expect(done.outputs).toMatchObject({
+      status: 'approved',
+      approvers: 'alice,bob',
+      'issue-number': String(number),
+      version: '1.6.1',
+      digest: DIGEST_A,
+    });
   });
 });
 
