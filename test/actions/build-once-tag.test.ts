@@ -294,6 +294,31 @@ describe('on a real registry (docker-registry)', () => {
       await proxy.stop();
     }
   });
+
+  test('a retag costs at most 2 manifest requests per added tag, plus the one source read', async () => {
+    // A repository of its own: tags other tests left on another digest would each cost a HEAD
+    // when the "tags" output is worked out.
+    const { digest } = await pushTestImage(server, 'acme/cheap', 'sha-2222222', 'single', 'cheap');
+    const proxy = await startProxy(server.url);
+    try {
+      const counted = join(root, 'counted');
+      writeFiles(counted, {
+        '.github/sd-actions.yml': `registry: { type: oci, url: "${proxy.url}/acme", insecure: true }\nservices:\n  cheap: { path: projects/cheap }\n`,
+        'projects/cheap/app.txt': 'cheap\n',
+      });
+      const r = ok(await run(counted, { service: 'cheap', tags: 'cheap-a,cheap-b' }, { sha: SHA2 }));
+      expect(r.outputs).toMatchObject({ digest, built: 'false', tag: 'sha-2222222' });
+      expect(r.outputs.tags).toBe(JSON.stringify(['cheap-a', 'cheap-b', 'sha-2222222']));
+      const manifests = proxy.records.filter((x) => x.path.includes('/manifests/'));
+      expect(manifests.filter((x) => x.method === 'PUT')).toHaveLength(2);
+      // Two added tags: at most 2 × 2 manifest requests, plus the one read of the source.
+      expect(manifests.length).toBeLessThanOrEqual(2 * 2 + 1);
+    } finally {
+      await proxy.stop();
+    }
+    for (const tag of ['cheap-a', 'cheap-b'])
+      expect((await registry.resolve('cheap', tag))?.digest).toBe(digest);
+  });
 });
 
 test('credentials from inputs are masked and reach a protected registry and the build', async () => {

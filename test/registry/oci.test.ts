@@ -120,6 +120,30 @@ describe('errors are the registry’s own and are not retried', () => {
   });
 });
 
+test('retag of two tags: 2 manifest requests per added tag; tagsOf resolves only the tags it is not told', async () => {
+  const proxy = await startProxy(plain.url);
+  try {
+    const registry = new OciRegistry(proxy.url, true, { retry: fastRetry() });
+    const { digest } = await pushTestImage(plain, 'counted', 'sha-7777777');
+    await pushTestImage(plain, 'counted', 'other', 'single', 'another image');
+    const manifest = (await registry.getManifest('counted', 'sha-7777777'))!;
+    proxy.records.length = 0;
+    const plan = await retag(registry, 'counted', manifest, [
+      { tag: 'a', kind: 'moving' },
+      { tag: 'b', kind: 'moving' },
+    ]);
+    const known = new Map(plan.map((p) => [p.tag, digest] as const)).set('sha-7777777', digest);
+    expect(await registry.tagsOf('counted', digest, known)).toEqual(['a', 'b', 'sha-7777777']);
+    const manifests = proxy.records.filter((r) => r.path.includes('/manifests/'));
+    // One HEAD (all checked before any write) and one PUT per tag; tagsOf resolves only "other".
+    const seen = manifests.map((r) => `${r.method} ${r.path.split('/manifests/')[1]}`);
+    expect(seen.slice(0, 2).sort()).toEqual(['HEAD a', 'HEAD b']); // resolved concurrently
+    expect(seen.slice(2)).toEqual(['PUT a', 'PUT b', 'HEAD other']);
+  } finally {
+    await proxy.stop();
+  }
+});
+
 describe('basic auth (htpasswd)', () => {
   test('with the right credentials every operation works', async () => {
     const registry = new OciRegistry(secured.url, true, { credentials: AUTH });

@@ -121,7 +121,11 @@ export async function run(): Promise<void> {
     for (const a of plan)
       if (a.action === 'add' || a.action === 'move')
         recordChange(`tag ${image}:${a.tag} set to ${manifest.digest}`);
-    const tags = await registry.tagsOf(repository, manifest.digest);
+    // Tags read or written by this run are known already: listing resolves only the others.
+    const digest = manifest.digest;
+    const known = new Map<string, string>(plan.map((a) => [a.tag, digest]));
+    if (!digestInput) known.set(fromTag ?? shaTag, digest);
+    const tags = await registry.tagsOf(repository, digest, known);
     report({ image, manifest, shaTag, built, plan, tags, labels, service: service.name });
     await writeSummary(summary({ image, manifest, shaTag, built, plan, service: service.name }));
   } catch (err) {

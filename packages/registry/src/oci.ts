@@ -175,9 +175,11 @@ export class OciRegistry implements Registry, BlobStore {
     return [...new Set(tags)].sort();
   }
 
-  async tagsOf(repository: string, digest: string): Promise<string[]> {
-    const tags = await this.listTags(repository);
-    const found: string[] = [];
+  async tagsOf(repository: string, digest: string, known?: ReadonlyMap<string, string>): Promise<string[]> {
+    const listed = await this.listTags(repository);
+    // A tag whose digest the caller already knows costs no manifest request.
+    const found = listed.filter((t) => known?.get(t) === digest);
+    const tags = listed.filter((t) => !known?.has(t));
     let next = 0;
     const worker = async () => {
       while (next < tags.length) {

@@ -24,8 +24,11 @@ export interface Registry {
   putManifest(repository: string, tag: string, manifest: Manifest): Promise<string>;
   listTags(repository: string): Promise<string[]>;
   exists(repository: string, reference: string): Promise<boolean>;
-  /** Every tag pointing at `digest` (ECR and oci-layout know this directly; oci lists and resolves). */
-  tagsOf(repository: string, digest: string): Promise<string[]>;
+  /**
+   * Every tag pointing at `digest` (ECR and oci-layout know this directly; oci lists and resolves).
+   * `known`: tags whose digest the caller has just read or written; oci does not resolve them again.
+   */
+  tagsOf(repository: string, digest: string, known?: ReadonlyMap<string, string>): Promise<string[]>;
   /** Release sockets/SDK clients. */
   close?(): Promise<void>;
 }
