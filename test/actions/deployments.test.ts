@@ -142,4 +142,41 @@ describe('GitHub Deployments', () => {
     ok(await promote({ service: 'blue', to: 'dev', digest: d2, 'source-commit': c2, deployments: 'false' }));
     expect(gh.calls.slice(start).filter((c) => c.method !== 'GET')).toEqual([]);
   });
+  test('rollback-service marks the replaced deployment inactive and the restored version success', async () => {
+    const c2 = git(work, 'rev-parse', 'HEAD');
+    const c3 = commit(work, 'feat: third', { 'projects/blue/app.txt': 'blue 3\n' });
+    git(work, 'push', '-q', 'origin', 'main');
+    const image = buildImage({ files: [{ path: 'srv/blue.txt', data: Buffer.from(`blue at ${c3}\n`) }] });
+    const d3 = await pushImage(registry, 'blue', `sha-${c3.slice(0, 7)}`, image);
+    ok(await promote({ service: 'blue', to: 'dev', digest: d3, 'source-commit': c3 }));
+    const bad = deployments().find((d) => (d.payload as { digest?: string }).digest === d3)!;
+    expect(bad.statuses.map((s) => s.state)).toEqual(['in_progress']);
+
+    const run = ok(
+      await runAction('rollback-service', {
+        workspace: work,
+        inputs: {
+          token: 'bot-token',
+          service: 'blue',
+          environment: 'dev',
+          'to-version': `sha-${c2.slice(0, 7)}`,
+          'allow-unverified': 'true',
+          cooldown: '0',
+          reason: 'test',
+        },
+        env: { GITHUB_API_URL: gh.url, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+      }),
+    );
+    expect(run.outputs['rolled-back']).toBe('true');
+    expect(warnings(run).filter((w) => /GitHub Deployments/.test(w))).toEqual([]);
+    expect(bad.statuses.map((s) => s.state)).toEqual(['in_progress', 'inactive']);
+    const restored = deployments().filter((d) => d.ref === c2);
+    expect(restored).toHaveLength(1);
+    expect(restored[0]!.payload).toEqual({
+      service: 'blue',
+      version: `sha-${c2.slice(0, 7)}`,
+      digest: expect.any(String),
+    });
+    expect(restored[0]!.statuses.map((s) => s.state)).toEqual(['success']);
+  });
 });

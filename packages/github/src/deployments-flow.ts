@@ -134,3 +134,50 @@ export async function finishVerificationDeployment(
     return undefined;
   }
 }
+
+/**
+ * After a rollback: the replaced version's deployment `inactive`, and the restored version marked
+ * `success` (its newest deployment, or a new one on its source commit when it has none).
+ */
+export async function rollbackDeployments(
+  t: DeploymentsTarget,
+  s: {
+    service: string;
+    environment: string;
+    fromDigest: string;
+    to: { version: string; digest: string; commit?: string };
+    logUrl?: string;
+  },
+): Promise<void> {
+  const gh = open(t);
+  if (!gh) return;
+  try {
+    const replaced = await findDeployment(gh, { ...s, digest: s.fromDigest });
+    if (replaced !== undefined)
+      await setDeploymentStatus(gh.client, gh.repo, replaced, {
+        state: 'inactive',
+        logUrl: s.logUrl,
+        description: `rolled back to ${s.to.version}`,
+      });
+    let restored = await findDeployment(gh, { ...s, digest: s.to.digest });
+    if (restored === undefined && s.to.commit)
+      restored = (
+        await createDeployment(gh.client, gh.repo, {
+          ref: s.to.commit,
+          environment: s.environment,
+          payload: { service: s.service, version: s.to.version, digest: s.to.digest },
+          description: `${s.service} ${s.to.version} (rollback)`,
+        })
+      ).id;
+    if (restored !== undefined)
+      await setDeploymentStatus(gh.client, gh.repo, restored, {
+        state: 'success',
+        logUrl: s.logUrl,
+        description: `restored by a rollback`,
+      });
+  } catch (err) {
+    t.warn(
+      `GitHub Deployments: could not update the deployments of ${s.service} in ${s.environment} after the rollback (the rollback is not affected): ${reason(err)}`,
+    );
+  }
+}
