@@ -59,7 +59,7 @@ async function promote(inputs: Record<string, string>): Promise<ActionRun> {
   const run = await runAction('promote', {
     actionDir: 'promote',
     workspace: work,
-    inputs: { token: 'bot-token', ...inputs },
+    inputs: { token: 'bot-token', deployments: 'false', ...inputs },
     event: 'workflow_dispatch',
     env: { GITHUB_API_URL: gh.url },
   });

@@ -460,7 +460,7 @@ describe('a job that calls a reusable workflow grants what its jobs request', ()
       uses: 'org/sd-actions/.github/workflows/promote.yml@v1',
       permissions: { contents: 'write', packages: 'write', 'id-token': 'write' },
     };
-    expect(missingFor(job).sort()).toEqual(['actions: read', 'issues: write']);
+    expect(missingFor(job).sort()).toEqual(['actions: read', 'deployments: write', 'issues: write']);
   });
 
   const callers = files.flatMap((file) =>

@@ -81,6 +81,7 @@ import {
   checkRunApproval,
   createGitHubClient,
   parseRepository,
+  startPromotionDeployment,
   type EligibilityClients,
 } from '@sd-actions/github';
 import { openRegistry, planRetag, retag, tagKind, type TagAction } from '@sd-actions/registry';
@@ -128,6 +129,7 @@ export async function run(): Promise<void> {
   const credentials = readRegistryCredentials();
   const actor = context.actor || undefined;
   const allowQuarantined = getBoolean('allow-quarantined');
+  const deployments = getBoolean('deployments', true);
   const gate = approvalGateInputs(to.name, environmentApprovalPolicy(to), dryRun, context.repository);
   const refused = (rs: readonly Refusal[]) =>
     new UserError(
@@ -315,6 +317,23 @@ export async function run(): Promise<void> {
     });
     if (!dryRun && update.commit && update.changed)
       recordChange(`manifest commit ${update.commit.slice(0, 12)} pushed to ${update.branch}`);
+    if (!dryRun && update.changed && deployments)
+      await startPromotionDeployment(
+        {
+          token: getString('token'),
+          repository: context.repository,
+          apiUrl: process.env.GITHUB_API_URL,
+          warn: (m) => log.warning(m, { title: 'GitHub Deployments' }),
+        },
+        {
+          service: service.name,
+          environment: to.name,
+          version,
+          digest: art.digest,
+          commit: art.commit,
+          logUrl: context.runUrl,
+        },
+      );
 
     // 5. The release tag and branch, the first time this version is cut.
     let tagOutcome: 'created' | 'exists' | 'would create' | undefined;

@@ -59,6 +59,7 @@ import {
 } from '@sd-actions/gitops';
 import { openRegistry, planRetag, retag, tagKind, type TagAction } from '@sd-actions/registry';
 import { CodePipeline } from '@sd-actions/aws';
+import { rollbackDeployments } from '@sd-actions/github';
 
 type Rollback = Extract<RollbackDecision, { kind: 'rollback' }>;
 
@@ -103,6 +104,7 @@ export async function run(): Promise<void> {
   const allowUnverified = getBoolean('allow-unverified');
   const allowQuarantined = getBoolean('allow-quarantined');
   const dryRun = getBoolean('dry-run');
+  const deployments = getBoolean('deployments', true);
   const credentials = readRegistryCredentials();
   const actor = context.actor || undefined;
   const pipelineSpec = environment.verify?.codepipeline;
@@ -288,6 +290,22 @@ export async function run(): Promise<void> {
     if (!dryRun && update.changed && update.commit)
       recordChange(`rollback commit ${update.commit.slice(0, 12)} pushed to ${branch}`);
     const commit = !dryRun && update.commit ? update.commit : '';
+    if (commit && update.changed && deployments)
+      await rollbackDeployments(
+        {
+          token: getString('token'),
+          repository: context.repository,
+          apiUrl: process.env.GITHUB_API_URL,
+          warn: (m) => log.warning(m, { title: 'GitHub Deployments' }),
+        },
+        {
+          service: service.name,
+          environment: environment.name,
+          fromDigest: from.digest,
+          to: { version: to.version, digest: to.digest, commit: to.sourceCommit },
+          logUrl: context.runUrl,
+        },
+      );
     const didQuarantine = quarantine && (update.value.quarantineChanged || dryRun) ? from.version : '';
 
     // 5. CodePipeline, after the GitOps rollback (the source of truth) has landed.

@@ -33,6 +33,7 @@ import {
   recordVerification,
   resolveRemote,
 } from '@sd-actions/gitops';
+import { finishVerificationDeployment } from '@sd-actions/github';
 import { realClock, runVerification } from '@sd-actions/verify';
 import { awsReaders } from './aws-readers.js';
 
@@ -58,6 +59,8 @@ export async function run(): Promise<void> {
   if (timeoutMs === undefined || timeoutMs <= 0)
     throw new UserError(`Input "timeout": ${show(timeoutText)} is not a duration; expected e.g. 15m or 90s`);
   const record = getBoolean('record', true);
+  const deployments = getBoolean('deployments', true);
+  const environmentUrl = getString('environment-url');
   const checksText = getString('checks');
   const input: VerifySpec | undefined = checksText ? await parseChecksInput(checksText) : undefined;
   const plan = combineVerify(environment.verify, service.verify, input);
@@ -147,6 +150,23 @@ export async function run(): Promise<void> {
     } else {
       log.setOutput('commit', '');
     }
+    if (deployments && digest && report.result !== 'inconclusive')
+      await finishVerificationDeployment(
+        {
+          token: getString('token'),
+          repository: context.repository,
+          apiUrl: process.env.GITHUB_API_URL,
+          warn: (m) => log.warning(m, { title: 'GitHub Deployments' }),
+        },
+        {
+          service: service.name,
+          environment: environment.name,
+          digest,
+          healthy: report.healthy,
+          environmentUrl,
+          logUrl: context.runUrl,
+        },
+      );
     await writeSummary(`${renderVerificationSummary(report)}${recorded ? `\n${recorded}\n` : ''}`);
     if (!report.healthy) {
       log.error(`${report.result}: ${report.reason}`, { title: 'sd-actions: verify-deployment' });

@@ -5,3 +5,4 @@ export * from './adapters.js';
 export * from './approval-requests.js';
 export * from './pending.js';
 export * from './promotion-approval.js';
+export * from './deployments-flow.js';
