@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { promotionMessage, verificationMessage, type VerificationResult } from '@sd-actions/core';
-import { OciLayoutRegistry } from '@sd-actions/registry';
+import { OciLayoutRegistry, OciRegistry, type BlobStore, type Registry } from '@sd-actions/registry';
 import {
   buildImage,
   checkoutClone,
@@ -22,9 +22,11 @@ import {
   removeDir,
   runAction,
   startAwsFakes,
+  startRegistry,
   tempDir,
   type ActionRun,
   type AwsFakes,
+  type RegistryServer,
 } from '@sd-actions/testkit';
 
 const BRANCH = 'gitops/production-releases';
@@ -41,8 +43,11 @@ interface World {
   origin: string;
   work: string;
   workspace: string;
+  /** The image base (`<registryDir>/blue`): a directory, or host:port/acme on docker-registry. */
   registryDir: string;
-  registry: OciLayoutRegistry;
+  registry: Registry & BlobStore;
+  /** The registry repository of blue ("blue" in the oci-layout, "acme/blue" on docker-registry). */
+  repository: string;
   digests: Record<string, string>;
   /** The promotion commit of each version on the environment branch. */
   placed: Record<string, string>;
@@ -51,6 +56,10 @@ interface World {
 
 const worlds: World[] = [];
 afterAll(() => worlds.forEach((w) => removeDir(w.root)));
+
+/** A real docker-registry, started by the first test that asks for one. */
+let server: RegistryServer | undefined;
+afterAll(async () => server?.stop());
 
 function config(registryDir: string): string {
   return `registry: { type: oci-layout, url: ${registryDir} }
@@ -82,14 +91,28 @@ services:
 /** A repository whose production branch has promoted `steps` in order (each with its verdict). */
 async function world(
   steps: Step[],
-  options: { config?: (registryDir: string) => string } = {},
+  options: { config?: (registryDir: string) => string; dockerRegistry?: boolean } = {},
 ): Promise<World> {
   const root = tempDir('rollback-');
-  const registryDir = join(root, 'registry');
-  const registry = new OciLayoutRegistry(registryDir, { baseDir: root });
+  let registryDir = join(root, 'registry');
+  let registry: Registry & BlobStore = new OciLayoutRegistry(registryDir, { baseDir: root });
+  let repository = 'blue';
+  let configText = (options.config ?? config)(registryDir);
+  if (options.dockerRegistry) {
+    server ??= await startRegistry();
+    // One repository per world on the shared server.
+    const namespace = `acme${worlds.length}`;
+    registryDir = `${server.url}/${namespace}`;
+    registry = new OciRegistry(server.url, true);
+    repository = `${namespace}/blue`;
+    configText = config(registryDir).replace(
+      /registry: \{[^}]*\}/,
+      `registry: { type: oci, url: ${registryDir}, insecure: true }`,
+    );
+  }
   const { origin, work } = originAndClone(root);
   const source = commit(work, 'feat: first', {
-    '.github/sd-actions.yml': (options.config ?? config)(registryDir),
+    '.github/sd-actions.yml': configText,
     'projects/blue/app.txt': 'blue\n',
   });
   git(work, 'push', '-q', 'origin', 'main');
@@ -100,6 +123,7 @@ async function world(
     workspace: '',
     registryDir,
     registry,
+    repository,
     digests: {},
     placed: {},
     source,
@@ -115,7 +139,7 @@ async function world(
 
 /** Promote one more version on the production branch (as promote would), with its verdict. */
 async function promoteStep(w: World, step: Step): Promise<void> {
-  const { work, registry, registryDir, source } = w;
+  const { work, registry, registryDir, source, repository } = w;
   if (git(w.origin, 'branch', '--list', BRANCH) !== '') {
     git(work, 'fetch', '-q', 'origin', BRANCH);
     git(work, 'reset', '-q', '--hard', `origin/${BRANCH}`);
@@ -124,8 +148,8 @@ async function promoteStep(w: World, step: Step): Promise<void> {
   const image = buildImage({
     files: [{ path: 'srv/blue.txt', data: Buffer.from(`blue ${step.version}\n`) }],
   });
-  const digest = await pushImage(registry, 'blue', step.version, image);
-  await pushImage(registry, 'blue', 'prd', image);
+  const digest = await pushImage(registry, repository, step.version, image);
+  await pushImage(registry, repository, 'prd', image);
   w.digests[step.version] = digest;
   w.placed[step.version] = commit(
     work,
@@ -187,8 +211,8 @@ function errorOf(run: ActionRun): string {
 async function snapshot(w: World): Promise<string> {
   const refs = git(w.origin, 'for-each-ref', '--format=%(refname) %(objectname)');
   const tags: string[] = [];
-  for (const tag of (await w.registry.listTags('blue')).sort())
-    tags.push(`${tag}=${(await w.registry.resolve('blue', tag))?.digest}`);
+  for (const tag of (await w.registry.listTags(w.repository)).sort())
+    tags.push(`${tag}=${(await w.registry.resolve(w.repository, tag))?.digest}`);
   return `${refs}\n${tags.join('\n')}`;
 }
 
@@ -196,94 +220,104 @@ const tip = (w: World) => git(w.origin, 'rev-parse', BRANCH);
 const manifest = (w: World) => git(w.origin, 'show', `${BRANCH}:${MANIFEST}`);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const yaml = (w: World): any => parseDocument(manifest(w)).toJS();
-const prd = async (w: World) => (await w.registry.resolve('blue', 'prd'))?.digest;
+const prd = async (w: World) => (await w.registry.resolve(w.repository, 'prd'))?.digest;
 
 describe('rollback-service', () => {
-  test('back to the last verified version, skipping an unverified one; one commit; quarantined', async () => {
-    const w = await world([
-      { version: '1.6.0', verify: 'healthy' },
-      { version: '1.6.1', verify: 'healthy' },
-      { version: '1.6.2' },
-      { version: '1.7.0', verify: 'unhealthy' },
-    ]);
-    const tags = async () => ({
-      '1.6.1': (await w.registry.resolve('blue', '1.6.1'))?.digest,
-      '1.7.0': (await w.registry.resolve('blue', '1.7.0'))?.digest,
-    });
-    const immutableBefore = await tags();
-    const before = tip(w);
-    const run = ok(await rollback(w, { reason: 'verify-deployment: unhealthy' }));
-    expect(run.outputs).toEqual({
-      'rolled-back': 'true',
-      'rolled-back-to': '1.6.1',
-      'rolled-back-from': '1.7.0',
-      digest: w.digests['1.6.1'],
-      commit: tip(w),
-      quarantined: '1.7.0',
-    });
-    // One commit on top, linear, with the subject and trailers of the issue.
-    expect(git(w.origin, 'rev-parse', `${BRANCH}~1`)).toBe(before);
-    const message = git(w.origin, 'log', '-1', '--format=%B', BRANCH);
-    expect(message.split('\n')[0]).toBe('rollback(blue): 1.7.0 → 1.6.1 in production');
-    for (const line of [
-      'Sd-Service: blue',
-      'Sd-Environment: production',
-      'Sd-Version: 1.6.1',
-      'Sd-Previous-Version: 1.7.0',
-      `Sd-Digest: ${w.digests['1.6.1']}`,
-      'Sd-Rollback: true',
-      'Sd-Rollback-Of: 1.7.0',
-      'Sd-Reason: verify-deployment: unhealthy',
-      'Sd-Actor: octo-tester',
-    ])
-      expect(message).toContain(line);
-    expect(message).toMatch(/^Sd-Run-Url: https:\/\/github\.example\/acme\/monorepo\/actions\/runs\/\d+$/m);
-    // The entry is restored, the quarantine recorded, everything else byte for byte.
-    const m = yaml(w);
-    expect(m.services.blue).toMatchObject({
-      version: '1.6.1',
-      digest: w.digests['1.6.1'],
-      image: `${w.registryDir}/blue`,
-      commit: w.source,
-    });
-    expect(m.quarantine.blue['1.7.0']).toMatchObject({
-      digest: w.digests['1.7.0'],
-      reason: 'verify-deployment: unhealthy',
-    });
-    expect(manifest(w)).toContain('# What runs in production (this comment stays)');
-    expect(m.services.green).toEqual({ version: '2.0.0', image: `${w.registryDir}/green`, digest: GREEN });
-    // The moving tag moved back; immutable tags untouched.
-    expect(await prd(w)).toBe(w.digests['1.6.1']);
-    expect(await tags()).toEqual(immutableBefore);
-    // The summary says why this target and what was passed over.
-    expect(run.summary).toContain('1.7.0 → 1.6.1');
-    expect(run.summary).toMatch(/newest earlier version verified healthy/);
-    expect(run.summary).toMatch(/1\.6\.2 \(never verified\)/);
-    expect(run.summary).toMatch(/prd \(moved\)/);
+  test.each(['oci-layout', 'docker-registry'])(
+    'back to the last verified version, skipping an unverified one; one commit; quarantined (%s)',
+    async (kind) => {
+      const w = await world(
+        [
+          { version: '1.6.0', verify: 'healthy' },
+          { version: '1.6.1', verify: 'healthy' },
+          { version: '1.6.2' },
+          { version: '1.7.0', verify: 'unhealthy' },
+        ],
+        { dockerRegistry: kind === 'docker-registry' },
+      );
+      const tags = async () => ({
+        '1.6.1': (await w.registry.resolve(w.repository, '1.6.1'))?.digest,
+        '1.7.0': (await w.registry.resolve(w.repository, '1.7.0'))?.digest,
+      });
+      const immutableBefore = await tags();
+      const before = tip(w);
+      const run = ok(await rollback(w, { reason: 'verify-deployment: unhealthy' }));
+      expect(run.outputs).toEqual({
+        'rolled-back': 'true',
+        'rolled-back-to': '1.6.1',
+        'rolled-back-from': '1.7.0',
+        digest: w.digests['1.6.1'],
+        commit: tip(w),
+        quarantined: '1.7.0',
+      });
+      // One commit on top, linear, with the subject and trailers of the issue.
+      expect(git(w.origin, 'rev-parse', `${BRANCH}~1`)).toBe(before);
+      const message = git(w.origin, 'log', '-1', '--format=%B', BRANCH);
+      expect(message.split('\n')[0]).toBe('rollback(blue): 1.7.0 → 1.6.1 in production');
+      for (const line of [
+        'Sd-Service: blue',
+        'Sd-Environment: production',
+        'Sd-Version: 1.6.1',
+        'Sd-Previous-Version: 1.7.0',
+        `Sd-Digest: ${w.digests['1.6.1']}`,
+        'Sd-Rollback: true',
+        'Sd-Rollback-Of: 1.7.0',
+        'Sd-Reason: verify-deployment: unhealthy',
+        'Sd-Actor: octo-tester',
+      ])
+        expect(message).toContain(line);
+      expect(message).toMatch(/^Sd-Run-Url: https:\/\/github\.example\/acme\/monorepo\/actions\/runs\/\d+$/m);
+      // The entry is restored, the quarantine recorded, everything else byte for byte.
+      const m = yaml(w);
+      expect(m.services.blue).toMatchObject({
+        version: '1.6.1',
+        digest: w.digests['1.6.1'],
+        image: `${w.registryDir}/blue`,
+        commit: w.source,
+      });
+      expect(m.quarantine.blue['1.7.0']).toMatchObject({
+        digest: w.digests['1.7.0'],
+        reason: 'verify-deployment: unhealthy',
+      });
+      expect(manifest(w)).toContain('# What runs in production (this comment stays)');
+      expect(m.services.green).toEqual({ version: '2.0.0', image: `${w.registryDir}/green`, digest: GREEN });
+      // The moving tag moved back; immutable tags untouched.
+      expect(await prd(w)).toBe(w.digests['1.6.1']);
+      expect(await tags()).toEqual(immutableBefore);
+      // The summary says why this target and what was passed over.
+      expect(run.summary).toContain('1.7.0 → 1.6.1');
+      expect(run.summary).toMatch(/newest earlier version verified healthy/);
+      expect(run.summary).toMatch(/1\.6\.2 \(never verified\)/);
+      expect(run.summary).toMatch(/prd \(moved\)/);
 
-    // A re-run (same from-version) changes nothing and succeeds.
-    const after = await snapshot(w);
-    const again = ok(await rollback(w, { reason: 'verify-deployment: unhealthy', 'from-version': '1.7.0' }));
-    expect(again.outputs).toMatchObject({
-      'rolled-back': 'false',
-      'rolled-back-to': '1.6.1',
-      commit: '',
-      quarantined: '',
-    });
-    expect(again.stdout).toMatch(/already rolled back to 1\.6\.1/);
-    expect(await snapshot(w)).toBe(after);
-    // "Re-run jobs" of the run that rolled back (same run id), without from-version: nothing to do,
-    // rather than a second rollback further back.
-    const runId = /actions\/runs\/(\d+)/.exec(message)![1]!;
-    const rerun = ok(await rollback(w, { reason: 'verify-deployment: unhealthy' }, { GITHUB_RUN_ID: runId }));
-    expect(rerun.outputs).toMatchObject({
-      'rolled-back': 'false',
-      'rolled-back-to': '1.6.1',
-      'rolled-back-from': '1.7.0',
-    });
-    expect(rerun.stdout).toMatch(/this run .* already rolled 1\.7\.0 back to 1\.6\.1/);
-    expect(await snapshot(w)).toBe(after);
-  });
+      // A re-run (same from-version) changes nothing and succeeds.
+      const after = await snapshot(w);
+      const again = ok(
+        await rollback(w, { reason: 'verify-deployment: unhealthy', 'from-version': '1.7.0' }),
+      );
+      expect(again.outputs).toMatchObject({
+        'rolled-back': 'false',
+        'rolled-back-to': '1.6.1',
+        commit: '',
+        quarantined: '',
+      });
+      expect(again.stdout).toMatch(/already rolled back to 1\.6\.1/);
+      expect(await snapshot(w)).toBe(after);
+      // "Re-run jobs" of the run that rolled back (same run id), without from-version: nothing to do,
+      // rather than a second rollback further back.
+      const runId = /actions\/runs\/(\d+)/.exec(message)![1]!;
+      const rerun = ok(
+        await rollback(w, { reason: 'verify-deployment: unhealthy' }, { GITHUB_RUN_ID: runId }),
+      );
+      expect(rerun.outputs).toMatchObject({
+        'rolled-back': 'false',
+        'rolled-back-to': '1.6.1',
+        'rolled-back-from': '1.7.0',
+      });
+      expect(rerun.stdout).toMatch(/this run .* already rolled 1\.7\.0 back to 1\.6\.1/);
+      expect(await snapshot(w)).toBe(after);
+    },
+  );
 
   test('to an explicit version; a version that never ran here is refused, nothing changed', async () => {
     const w = await world([{ version: '1.5.0' }, { version: '1.6.0' }, { version: '1.7.0' }]);

@@ -14,6 +14,9 @@ import {
   approvalRecord,
   checkDeployFiles,
   checkQuarantine,
+  checkVerification,
+  newestVerdict,
+  parseVerificationMessage,
   describeApprovalPolicy,
   environmentApprovalPolicy,
   parseApprovalReference,
@@ -69,8 +72,10 @@ import {
   ScratchRepo,
 } from '@sd-actions/git';
 import {
+  fetchLedgerBranch,
   manifestPathOf,
   readEnvironment,
+  readLedger,
   readQuarantine,
   resolveRemote,
   statusSection,
@@ -146,6 +151,7 @@ export async function run(): Promise<void> {
     const image = imageRepository(config, service);
     let artifact: ArtifactFacts | undefined;
     let source: string;
+    let fromBranch: string | undefined;
     if (digestInput && sourceInput) {
       artifact = { digest: digestInput, image, commit: sourceInput };
       source = 'build';
@@ -162,6 +168,7 @@ export async function run(): Promise<void> {
         image,
       });
       source = fromName;
+      fromBranch = fromEnv.branch;
     }
     const current = (await readEnvironment(repo, config, to)).get(service.name);
 
@@ -219,6 +226,7 @@ export async function run(): Promise<void> {
     // The gates, still before anything changes: a quarantined digest, then the approvals.
     const gates: Refusal[] = [];
     let quarantined: Refusal | undefined;
+    let unverified: Refusal | undefined;
     let approval: ApprovalOutcome = { line: '— (not required)' };
     if (artifact) {
       const q = checkQuarantine({
@@ -231,6 +239,19 @@ export async function run(): Promise<void> {
       });
       if (q.refusal) gates.push(q.refusal);
       quarantined = q.warning;
+      if (fromBranch && version) {
+        const v = await verificationGate(
+          repo,
+          service.name,
+          source,
+          fromBranch,
+          to.name,
+          version,
+          artifact.digest,
+        );
+        if (v.refusal) gates.push(v.refusal);
+        unverified = v.warning;
+      }
       approval = await checkApproval(gate, {
         service: service.name,
         environment: to.name,
@@ -243,6 +264,8 @@ export async function run(): Promise<void> {
     }
     for (const w of verdict.warnings) log.warning(`${w.message} [${w.rule}]`, { title: 'Promotion policy' });
     if (quarantined) log.warning(`${quarantined.message} [quarantine]`, { title: 'Quarantined digest' });
+    if (unverified)
+      log.warning(`${unverified.message} [verification]`, { title: 'Inconclusive verification' });
     if (verdict.refusals.length > 0 || gates.length > 0) throw refused([...verdict.refusals, ...gates]);
     const art = artifact!;
     if (approval.evidence)
@@ -439,6 +462,29 @@ export async function run(): Promise<void> {
     await registry.close?.();
     await repo.dispose();
   }
+}
+
+/**
+ * The `[verification]` gate: the newest verdict on this digest in the `from` environment's ledger
+ * (its whole history is fetched), with the reason from the verification commit's body.
+ */
+async function verificationGate(
+  repo: ScratchRepo,
+  service: string,
+  from: string,
+  fromBranch: string,
+  to: string,
+  version: string,
+  digest: string,
+): Promise<{ refusal?: Refusal; warning?: Refusal }> {
+  const tip = await fetchLedgerBranch(repo, fromBranch);
+  if (!tip) return {};
+  const ledger = await readLedger(repo.git, tip, from, { service });
+  const last = newestVerdict(ledger, digest);
+  if (!last || last.result === 'healthy') return {};
+  const message = await repo.git.run(['log', '-1', '--format=%B', '--end-of-options', last.sha]);
+  const reason = parseVerificationMessage(message)?.reason;
+  return checkVerification({ service, from, to, version, digest, ledger, reason });
 }
 
 /** What the approval inputs say, checked before anything is read or changed. */

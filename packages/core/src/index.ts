@@ -17,6 +17,7 @@ export * from './manifest.js';
 export * from './backoff.js';
 export * from './ledger.js';
 export * from './quarantine.js';
+export * from './verification-gate.js';
 export * from './rollback.js';
 export * from './verify-condition.js';
 export * from './verify-config.js';
