@@ -5,7 +5,7 @@
  * with gitops `recordVerification`, as verify-deployment records them. Real git (a bare origin) and
  * the oci-layout registry.
  */
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import { parseConfig, type VerificationResult } from '@sd-actions/core';
 import { ScratchRepo } from '@sd-actions/git';
@@ -23,7 +23,6 @@ import {
   type ActionRun,
 } from '@sd-actions/testkit';
 
-jest.setTimeout(180_000);
 
 function config(registryDir: string): string {
   return `registry: { type: oci-layout, url: ${registryDir} }

@@ -5,7 +5,7 @@
  * GitHub fake; the real CLI (`npm run status`) for the matrix, `--history` and `--html`; and the
  * page loaded in a real headless Chromium, asserting what a person sees.
  */
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +35,6 @@ import {
   type GitHubFake,
 } from '@sd-actions/testkit';
 
-jest.setTimeout(180_000);
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const CONFIG_YAML = 'services:\n  blue: { path: blue }\n  red: { path: red }\n';
