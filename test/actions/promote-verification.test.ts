@@ -23,7 +23,6 @@ import {
   type ActionRun,
 } from '@sd-actions/testkit';
 
-
 function config(registryDir: string): string {
   return `registry: { type: oci-layout, url: ${registryDir} }
 services:

@@ -35,7 +35,6 @@ import {
   type GitHubFake,
 } from '@sd-actions/testkit';
 
-
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const CONFIG_YAML = 'services:\n  blue: { path: blue }\n  red: { path: red }\n';
 const EVIL = '<script>document.title="pwned"</script> health check failed';
