@@ -2,20 +2,8 @@
  * hotfix — cherry-pick commits onto a service's release branch as the next patch version.
  * The branch and the tag land in one atomic push, or not at all.
  */
-import semver from 'semver';
+import { planHotfix, releaseTagName, requireService, type HotfixPlan } from '@sd-actions/core';
 import {
-  ChangeMatcher,
-  planHotfix,
-  releaseTagName,
-  requireService,
-  SHA_PREFIX,
-  show,
-  UserError,
-  type ChangedFile,
-  type HotfixPlan,
-} from '@sd-actions/core';
-import {
-  code,
   log,
   recordChange,
   getBoolean,
@@ -23,63 +11,20 @@ import {
   getString,
   configInput,
   loadConfigFile,
-  markdownTable,
   readContext,
   writeSummary,
 } from '@sd-actions/action-kit';
-import {
-  cherryPick,
-  ensureCommit,
-  heldBy,
-  listRemoteRefs,
-  listTags,
-  pushBranchAndTag,
-  type Git,
-} from '@sd-actions/git';
+import { cherryPick, ensureCommit, listRemoteRefs, listTags, pushBranchAndTag } from '@sd-actions/git';
 import { resolveRemote, workspaceGit } from '@sd-actions/gitops';
-
-/** Full SHAs of the commits to pick, read from the checkout's history (unshallowed if needed). */
-async function resolveCommits(git: Git, inputs: string[]): Promise<string[]> {
-  if (await git.unshallow('origin'))
-    log.info('The checkout was shallow: fetched the history the cherry-picks need');
-  const full: string[] = [];
-  for (const sha of inputs) {
-    let resolved = await git.resolveCommit(sha);
-    if (!resolved && sha.length === 40) {
-      await ensureCommit(git, 'origin', sha).catch(() => undefined);
-      resolved = await git.resolveCommit(sha);
-    }
-    if (!resolved)
-      throw new UserError(
-        `Input "commits": ${show(sha)} is not a commit in this repository or on origin; expected a pushed commit SHA`,
-      );
-    full.push(resolved);
-  }
-  return full;
-}
-
-/** Where a release line leaves main: the commit of its first (lowest) release tag. */
-function lineStart(
-  tags: { commit: string; values: { version?: string } }[],
-  version: string,
-): string | undefined {
-  const [major, minor] = version.split('.');
-  const onLine = tags
-    .filter(
-      (t) =>
-        t.values.version &&
-        semver.valid(t.values.version) &&
-        t.values.version.split('.').slice(0, 2).join('.') === `${major}.${minor}`,
-    )
-    .sort((a, b) => semver.compare(a.values.version!, b.values.version!));
-  return onLine[0]?.commit;
-}
-
-/** Commits already cherry-picked onto the line (by the `(cherry picked from commit …)` trailer). */
-async function alreadyPicked(git: Git, tip: string, since: string | undefined): Promise<Set<string>> {
-  const log = await git.run(['log', '--format=%B', '--end-of-options', tip, ...(since ? [`^${since}`] : [])]);
-  return new Set([...log.matchAll(/\(cherry picked from commit ([0-9a-f]{40})\)/g)].map((m) => m[1]!));
-}
+import {
+  alreadyPicked,
+  checkPicks,
+  lineStart,
+  parseCommitInputs,
+  refusePartlyPicked,
+  resolveCommits,
+} from './commits.js';
+import { hotfixSummary, nothingToDoSummary, report, tagMessage } from './summary.js';
 
 /** The action: read and validate the inputs, act, set the outputs, write the summary. */
 export async function run(): Promise<void> {
@@ -87,15 +32,7 @@ export async function run(): Promise<void> {
   const workspace = getString('working-directory') ?? context.workspace;
   const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }));
-  const commitInputs = getList('commits')
-    .flatMap((c) => c.split(/\s+/))
-    .filter(Boolean);
-  if (commitInputs.length === 0) throw new UserError('Input "commits" is required but was not given');
-  for (const c of commitInputs)
-    if (!SHA_PREFIX.test(c.toLowerCase()))
-      throw new UserError(
-        `Input "commits": ${show(c)} is not valid; expected a commit SHA (7 to 64 hex digits)`,
-      );
+  const commitInputs = parseCommitInputs(getList('commits'));
   const line = getString('line');
   const dryRun = getBoolean('dry-run');
 
@@ -138,39 +75,11 @@ export async function run(): Promise<void> {
       base: plan.baseVersion,
       changed: false,
     });
-    await writeSummary(
-      `### Hotfix ${service.name}: nothing to do\n\nEvery commit is already on \`${plan.releaseBranch}\`${tipTag ? ` (released as ${tipTag.name})` : ''}.\n`,
-    );
+    await writeSummary(nothingToDoSummary(service.name, plan.releaseBranch, tipTag?.name));
     return;
   }
-  if (missing.length < commits.length)
-    throw new UserError(
-      `Input "commits": ${commits
-        .filter((c) => picked.has(c))
-        .map((c) => c.slice(0, 12))
-        .join(
-          ', ',
-        )} already on ${plan.releaseBranch} but ${missing.map((c) => c.slice(0, 12)).join(', ')} not; pass only the commits still to pick`,
-    );
-
-  // Before picking: a commit the line already holds is not a hotfix (git would call it a conflict
-  // or an empty pick); one that touches none of the service's paths is probably the wrong commit.
-  for (const c of missing) {
-    const holder = await heldBy(git, onto, c);
-    if (holder)
-      throw new UserError(
-        `Input "commits": ${c.slice(0, 12)} is already on ${plan.releaseBranch}${holder === c ? ` (the line was cut after it: ${onto.slice(0, 12)} contains it)` : ` as ${holder.slice(0, 12)} (the same change)`}; nothing to hotfix — pass only commits the line lacks`,
-      );
-    const files = await git.diffNameStatus(`${c}^`, c);
-    const touches = new ChangeMatcher(config)
-      .match(files as ChangedFile[])
-      .some((m) => m.service.name === service.name);
-    if (!touches)
-      log.warning(
-        `${c.slice(0, 12)} changes none of ${service.name}'s paths (${service.path}${service.dependsOn.length ? `, ${service.dependsOn.join(', ')}` : ''}); is it the right commit for this service?`,
-        { title: `sd-actions hotfix: ${service.name}` },
-      );
-  }
+  refusePartlyPicked(commits, missing, picked, plan.releaseBranch);
+  await checkPicks(git, config, service, onto, plan.releaseBranch, missing);
 
   // Cherry-pick in a temporary worktree; a conflict aborts it there and nothing is pushed.
   const head = await cherryPick(git, { onto, commits });
@@ -183,7 +92,7 @@ export async function run(): Promise<void> {
       branch: plan.releaseBranch,
       commit: head,
       tag: plan.tag,
-      message: `${service.name} ${plan.version}: hotfix of ${plan.baseVersion}\n\n${commits.map((c, i) => `- ${c.slice(0, 12)} ${subjects[i]}`).join('\n')}`,
+      message: tagMessage(service.name, plan, commits, subjects),
     });
     recordChange(`branch ${plan.releaseBranch} pushed at ${head.slice(0, 12)} with tag ${plan.tag}`);
   }
@@ -199,34 +108,16 @@ export async function run(): Promise<void> {
     changed: !dryRun,
   });
 
-  const table = markdownTable(
-    ['', ''],
-    [
-      ['Service', service.name],
-      ['Release branch', `${plan.releaseBranch} (${existing ? 'existing' : `created from ${baseTag}`})`],
-      ['Version', `${plan.baseVersion} → ${plan.version}`],
-      ['Picked', commits.map((c, i) => `${c.slice(0, 12)} ${subjects[i]}`).join('\n')],
-      ['New commit', code(head)],
-      ['Tag', `${plan.tag}${dryRun ? ' (dry run: not pushed)' : ''}`],
-    ],
-  );
   await writeSummary(
-    `### ${dryRun ? 'Dry run: ' : ''}hotfix ${service.name} ${plan.version}\n\n${table}\nNext: build once from ${code(head.slice(0, 12)).html} and promote it.\n`,
+    hotfixSummary({
+      service: service.name,
+      plan,
+      existing: existing !== undefined,
+      baseTag,
+      commits,
+      subjects,
+      head,
+      dryRun,
+    }),
   );
-}
-
-function report(o: {
-  version: string;
-  tag: string;
-  branch: string;
-  commit: string;
-  base: string;
-  changed: boolean;
-}): void {
-  log.setOutput('version', o.version);
-  log.setOutput('tag', o.tag);
-  log.setOutput('release-branch', o.branch);
-  log.setOutput('commit', o.commit);
-  log.setOutput('base-version', o.base);
-  log.setOutput('changed', o.changed ? 'true' : 'false');
 }
