@@ -1,20 +1,19 @@
 import { imageRepository, registryPermissionHint, requireService, show, UserError } from '@sd-actions/core';
 import {
-  code,
   log,
   recordChange,
   getList,
   getString,
   configInput,
   loadConfigFile,
-  markdownTable,
   readContext,
   readRegistryCredentials,
-  runProcess,
   writeSummary,
 } from '@sd-actions/action-kit';
-import { DIGEST, openRegistry, retag, TAG, type Manifest, type TagAction } from '@sd-actions/registry';
+import { DIGEST, openRegistry, retag, TAG, type Manifest } from '@sd-actions/registry';
+import { build } from './build.js';
 import { buildTag, createdAt, ociLabels, requestedTags } from './plan.js';
+import { report, summary } from './report.js';
 
 /** The action: read and validate the inputs, act, set the outputs, write the summary. */
 export async function run(): Promise<void> {
@@ -136,80 +135,4 @@ export async function run(): Promise<void> {
   } finally {
     await registry.close?.();
   }
-}
-
-async function build(command: string, vars: Record<string, string | undefined>, cwd: string): Promise<void> {
-  // The user's own command, like a run: step. Our values reach it only as environment variables.
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INPUT_')) env[k] = v;
-  Object.assign(env, vars);
-  log.startGroup(`build-command for ${vars.IMAGE}:${vars.TAG}`);
-  let result;
-  try {
-    result = await runProcess('bash', ['-c', command], { cwd, env, inherit: true });
-  } finally {
-    log.endGroup();
-  }
-  if (result.code !== 0)
-    throw new UserError(
-      `Input "build-command" exited with code ${result.code}; ${vars.IMAGE}:${vars.TAG} was not built (see the log above)`,
-    );
-}
-
-interface Outcome {
-  image: string;
-  manifest: Manifest;
-  shaTag: string;
-  built: boolean;
-  plan: TagAction[];
-  service: string;
-}
-
-function report(o: Outcome & { tags: string[]; labels: string[] }): void {
-  const written = o.plan.filter((a) => a.action === 'add' || a.action === 'move');
-  log.setOutput('image', o.image);
-  log.setOutput('tag', o.built || o.tags.includes(o.shaTag) ? o.shaTag : '');
-  log.setOutput('digest', o.manifest.digest);
-  log.setOutput('image-ref', `${o.image}@${o.manifest.digest}`);
-  log.setOutput('built', o.built ? 'true' : 'false');
-  log.setOutput('tags', JSON.stringify(o.tags));
-  log.setOutput('labels', o.labels.join('\n'));
-  for (const a of o.plan) {
-    const what = {
-      add: 'added',
-      move: `moved from ${a.current}`,
-      present: 'already present',
-      refuse: 'refused',
-    }[a.action];
-    log.info(`  ${o.image}:${a.tag} (${a.kind}) ${what}`);
-  }
-  if (!o.built && written.length === 0)
-    log.info(`Nothing changed: ${o.image}@${o.manifest.digest} already carries every requested tag`);
-  else log.info(`${o.image}@${o.manifest.digest}: ${written.length} tag(s) written, built: ${o.built}`);
-}
-
-function summary(o: Outcome): string {
-  const added = o.plan.filter((a) => a.action === 'add' || a.action === 'move');
-  const present = o.plan.filter((a) => a.action === 'present');
-  const list = (items: TagAction[]) =>
-    items.length ? items.map((a) => (a.action === 'move' ? `${a.tag} (moved)` : a.tag)).join(', ') : '—';
-  const heading = `### ${o.service}: ${o.built ? 'built once' : 'reused'} ${o.shaTag}\n\n`;
-  const table = markdownTable(
-    ['Service', 'Image', 'Digest', 'Tags added', 'Already present', 'Build'],
-    [
-      [
-        o.service,
-        code(o.image),
-        code(o.manifest.digest),
-        list(added),
-        list(present),
-        o.built ? 'built by this run' : 'reused (not built)',
-      ],
-    ],
-  );
-  const note =
-    !o.built && added.length === 0
-      ? '\n_Nothing changed: the image and every tag were already in place._\n'
-      : '';
-  return heading + table + note;
 }
