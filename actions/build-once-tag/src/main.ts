@@ -99,8 +99,9 @@ export async function run(): Promise<void> {
 
     let plan = await retag(registry, repository, manifest, requested);
     if (built) {
-      // Build once under concurrency (issue 8 item 8): a registry has no compare-and-set for tags,
-      // so two runs building one commit at once both push the sha tag and the last push holds it.
+      // Build once under concurrency (issue 8 item 8): buildOnce guards the build with a claim
+      // ref on origin. When it could not (no token, no origin), two runs building one commit at
+      // once both push the sha tag and the last push holds it.
       // Resolve it again once our tags are written: if another run's push landed after ours, its
       // digest is the one the tag (and so every later promotion) names, and we report that one.
       // Our image stays unreferenced by any tag; nothing ever promotes it.
