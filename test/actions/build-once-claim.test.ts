@@ -243,6 +243,19 @@ describe('build-once-tag claims the build on origin', () => {
     expect(claimRefs(origin)).toBe(before);
   });
 
+  test('a failed build gives its claim back at once, so the next run builds without waiting', async () => {
+    const { origin, checkouts, sha, tag } = setup(1);
+    const failedRun = await run(checkouts[0]!, sha, { 'build-command': 'exit 3' });
+    expect(failedRun.code).toBe(1);
+    expect(claimRefs(origin)).toBe('');
+    const next = ok(await run(checkouts[0]!, sha, { 'build-command': SAMPLE_BUILD }));
+    expect(next.outputs).toMatchObject({
+      built: 'true',
+      digest: (await registry.resolve('blue', tag))!.digest,
+    });
+    expect(next.stdout).not.toContain('is being built by');
+  });
+
   test('a bad build-wait-timeout is refused before anything happens', async () => {
     const { origin, checkouts, sha, tag } = setup(1);
     const r = await run(checkouts[0]!, sha, { 'build-command': SAMPLE_BUILD, 'build-wait-timeout': 'soon' });
