@@ -243,6 +243,11 @@ interface ReadScope {
 }
 
 const VERIFICATION_REASON = /^Reason: (.*)$/m;
+const DIGEST_RULE = [
+  LEDGER_TRAILERS.digest,
+  (v: string) => DIGEST_PATTERN.test(v),
+  'a digest like sha256:<64 hex>',
+] as const;
 
 function readRecord(commit: LedgerCommit, scope: ReadScope): LedgerEvent | undefined {
   const trailers = parseTrailerBlock(commit.trailers);
@@ -258,15 +263,10 @@ function readRecord(commit: LedgerCommit, scope: ReadScope): LedgerEvent | undef
   );
   const version = r.require(T.version, isVersion, VERSION_EXPECTED);
   const isVerification = trailers.has(T.verification.toLowerCase());
-  const digestRule = [
-    T.digest,
-    (v: string) => DIGEST_PATTERN.test(v),
-    'a digest like sha256:<64 hex>',
-  ] as const;
   const digest =
     isVerification && scope.verificationWithoutDigest
-      ? (r.optional(...digestRule) ?? '')
-      : r.require(...digestRule);
+      ? (r.optional(...DIGEST_RULE) ?? '')
+      : r.require(...DIGEST_RULE);
   const runUrl = r.optional(T.runUrl, (v) => RUN_URL.test(v), 'an http(s) URL');
   const actor =
     r.optional(T.actor, (v) => ACTOR.test(v), 'a name') ??
