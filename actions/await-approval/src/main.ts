@@ -17,7 +17,15 @@ import {
   validateDigest,
   validateVersion,
 } from '@sd-actions/core';
-import { log, getBoolean, getString, loadConfigFile, now, readContext } from '@sd-actions/action-kit';
+import {
+  log,
+  configInput,
+  getBoolean,
+  getString,
+  loadConfigFile,
+  now,
+  readContext,
+} from '@sd-actions/action-kit';
 import { createGitHubClient, gateLogin, parseRepository } from '@sd-actions/github';
 import { pipelineInputs } from './bridge.js';
 import { conclude, decide } from './decide.js';
@@ -35,7 +43,7 @@ export async function run(): Promise<void> {
   if (membershipToken) log.setSecret(membershipToken);
 
   // 1. Inputs and config (resuming a request, service and environment may come from its binding).
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const issueEarly = issueInput();
   const { serviceName, environmentName } = await namesOf(token, context.repository, issueEarly);
   const service = requireService(config, serviceName);
