@@ -380,10 +380,13 @@ async function measure(fx: Fixture, cached: boolean, work: string): Promise<void
       inputs: { filters: filtersFile },
       env,
     });
-    if (r.code !== 0) throw new Error(`paths-filter equivalent failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    if (r.code !== 0)
+      throw new Error(`paths-filter equivalent failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     const got = (JSON.parse(r.outputs.changes ?? '[]') as string[]).sort();
     if (JSON.stringify(got) !== JSON.stringify(fx.touched))
-      throw new Error(`paths-filter equivalent reported ${JSON.stringify(got)}, expected ${JSON.stringify(fx.touched)}`);
+      throw new Error(
+        `paths-filter equivalent reported ${JSON.stringify(got)}, expected ${JSON.stringify(fx.touched)}`,
+      );
     return r;
   };
   const detect = (env?: Record<string, string>, config?: string): Promise<ActionRun> =>
@@ -505,7 +508,11 @@ async function measure(fx: Fixture, cached: boolean, work: string): Promise<void
       `${vsPaths <= TARGET_VS_PATHS_FILTER ? 'met' : 'MISSED'} (${vsPaths.toFixed(2)}x: ${fmt(median(action.ms))} / ${fmt(median(paths.ms))} ms; ` +
       `start-up + bundle alone ${(median(loadOnly.ms) / median(paths.ms)).toFixed(2)}x)`,
   );
-  console.log(`Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `Load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 
   if (flag('profile')) await profile(work, detect, check);
 }
@@ -522,7 +529,10 @@ function buildPathsFilterEquivalent(dir: string): void {
 function pathsFilterYaml(repo: string): string {
   const config = readFileSync(join(repo, '.github', 'sd-actions.yml'), 'utf8');
   const glob = (p: string) => (/[*?[{]/.test(p) ? p : `${p}/**`);
-  const shared = /^shared: \[(.*)\]$/m.exec(config)![1]!.split(', ').map((p) => p.replace(/^"|"$/g, ''));
+  const shared = /^shared: \[(.*)\]$/m
+    .exec(config)![1]!
+    .split(', ')
+    .map((p) => p.replace(/^"|"$/g, ''));
   const lines = ['shared: &shared', ...shared.map((p) => `  - ${JSON.stringify(p)}`)];
   for (const m of config.matchAll(/^ {2}(\S+): \{ path: ("[^"]*"), dependsOn: (\[.*\]) \}$/gm)) {
     const path = JSON.parse(m[2]!) as string;
@@ -554,18 +564,21 @@ interface CpuProfile {
 
 /** Functions whose inclusive time explains the action's phases. */
 const PHASES: [string, string][] = [
-  ['main', 'the action main()'],
-  ['loadConfigFile', 'config load: read + parse + validate'],
-  ['parseDocument', '  YAML parse to a Document'],
-  ['toJS', '  Document to plain JS'],
-  ['readServices', '  validate services'],
-  ['readEnvironments', '  validate environments'],
+  ['run', 'the action run()'],
+  ['parseConfig', 'config parse + validate'],
+  ['loadPlain', '  YAML to plain JS (js-yaml fast path)'],
+  ['readConfig', '  validate'],
+  ['readServices', '    services'],
+  ['checkServiceRefNames', '    service ref names'],
+  ['readEnvironments', '    environments'],
+  ['readConfigDocument', '  `yaml` Document (only for a config the fast path refuses)'],
   ['resolveComparison', 'resolve base/head (git rev-parse)'],
-  ['diffNameStatus', 'git diff --name-status'],
+  ['changedFiles', 'git diff --name-status'],
   ['ChangeMatcher', 'build the matcher (compile rules)'],
   ['compileRule', '  compile one dependsOn/shared rule'],
   ['picomatch', '  picomatch compile'],
   ['match', 'match changed files (incl. picomatch regex tests)'],
+  ['pathsAt', 'service paths present at head (git cat-file --batch-check)'],
   ['writeSummary', 'write the job summary'],
 ];
 
@@ -632,9 +645,9 @@ async function profile(
   console.log('Inclusive time of the phases (names survive the minified bundle):');
   // GC samples sit at the root of the profile, not under the function that allocated.
   const gc = inclusive.get('(garbage collector)') ?? 0;
-  const outside = total - (inclusive.get('main') ?? 0) - gc;
+  const outside = total - (inclusive.get('run') ?? 0) - gc;
   console.log(
-    `  ${outside.toFixed(1).padStart(7)} ms  outside main(): Node start-up, bundle compile and evaluation, exit`,
+    `  ${outside.toFixed(1).padStart(7)} ms  outside run(): Node start-up, bundle compile and evaluation, exit`,
   );
   console.log(`  ${gc.toFixed(1).padStart(7)} ms  garbage collection (anywhere; mostly the YAML parse)`);
   for (const [name, what] of PHASES) {
