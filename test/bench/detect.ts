@@ -16,6 +16,8 @@
  *    push mode, with the libraries it bundles, built here with ncc like an action and run the same
  *    way) with one filter per service: the service's path, its dependsOn and the shared paths.
  *    The target is detect at most TARGET_VS_PATHS_FILTER times its median.
+ * Then the config parse alone, cold in fresh processes: js-yaml (the fast path) against the `yaml`
+ * library's Document (the reference path), the evidence for keeping the fast path.
  *
  * Peak memory is the kernel's high-water mark of the node process (ru_maxrss), read from
  * process.resourceUsage().maxRSS in an `exit` hook preloaded through NODE_OPTIONS=--require, in
@@ -32,6 +34,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { GIT_ENV, NODE24, ROOT, runAction, type ActionRun } from '@sd-actions/testkit';
 
 // ---------------------------------------------------------------------------------------------
@@ -514,7 +517,38 @@ async function measure(fx: Fixture, cached: boolean, work: string): Promise<void
       .join(' ')}`,
   );
 
+  await parsers(fx, work);
   if (flag('profile')) await profile(work, detect, check);
+}
+
+/**
+ * The config parse in a fresh Node 24 process (cold, as in a run), by the two YAML libraries:
+ * js-yaml (config-fast.ts, the path a valid config takes) and the `yaml` library's Document (the
+ * reference path, for positions). Both libraries are imported before the clock starts.
+ */
+async function parsers(fx: Fixture, work: string): Promise<void> {
+  const config = join(fx.repo, '.github', 'sd-actions.yml');
+  const script = join(work, 'parse.mjs');
+  const url = (name: string) => JSON.stringify(pathToFileURL(join(ROOT, 'node_modules', name)).href);
+  writeFileSync(
+    script,
+    `import { readFileSync } from 'node:fs';
+import jsyaml from ${url('js-yaml/dist/js-yaml.mjs')};
+import { parseDocument } from ${url('yaml/dist/index.js')};
+const text = readFileSync(process.argv[2], 'utf8');
+const t = performance.now();
+if (process.argv[3] === 'js-yaml') jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, listener() {} });
+else parseDocument(text).toJS();
+console.log(performance.now() - t);
+`,
+  );
+  const once = (lib: string) => Number(run(NODE24, [script, config, lib], work));
+  const ms: Record<string, number[]> = { 'js-yaml': [], yaml: [] };
+  for (let i = 0; i < REPS; i++) for (const lib of Object.keys(ms)) ms[lib]!.push(once(lib));
+  console.log(
+    `Config parse (${P.services} services, ${readFileSync(config).length} bytes), fresh process, median of ${REPS}: ` +
+      `js-yaml (the fast path) ${fmt(median(ms['js-yaml']!))} ms, \`yaml\` Document ${fmt(median(ms.yaml!))} ms`,
+  );
 }
 
 /** Bundle the paths-filter equivalent with ncc, as an action is built (into its ignored dist/). */
