@@ -328,6 +328,7 @@ export async function run(): Promise<void> {
       override: withQuarantineOverride(overrideRecord(verdict.overridden, override), quarantined),
       approval: approvalRecord(approval.evidence),
       log: (line) => log.info(line),
+      combine: true,
     });
     if (!dryRun && update.commit && update.changed)
       recordChange(`manifest commit ${update.commit.slice(0, 12)} pushed to ${update.branch}`);
