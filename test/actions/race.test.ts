@@ -93,6 +93,24 @@ test(`${N} promotions of different services into one environment at once all lan
     expect(text).toContain(
       `  ${s}:\n    version: sha-${source.slice(0, 7)}\n    image: ${registryDir}/${s}\n    digest: ${digests[i]}`,
     );
+  // One commit per promotion, trailers intact, and each run reports the commit that landed its edit.
+  const services = git(origin, 'log', '--format=%(trailers:key=Sd-Service,valueonly)', branch)
+    .split('\n')
+    .filter(Boolean);
+  expect([...services].sort()).toEqual(SERVICES);
+  const ids = git(origin, 'log', '--format=%(trailers:key=Sd-Change-Id,valueonly)', branch)
+    .split('\n')
+    .filter(Boolean);
+  expect(new Set(ids).size).toBe(N);
+  for (const [i, run] of runs.entries()) {
+    const landed = run.outputs.commit!;
+    expect(git(origin, 'log', '-1', '--format=%(trailers:key=Sd-Service,valueonly)', landed)).toBe(
+      SERVICES[i],
+    );
+    expect(git(origin, 'log', '-1', '--format=%(trailers:key=Sd-Digest,valueonly)', landed)).toBe(digests[i]);
+    expect(git(origin, 'merge-base', '--is-ancestor', landed, branch)).toBe('');
+  }
+  expect(git(origin, 'for-each-ref', 'refs/sd-actions/')).toBe('');
   const attempts = runs.map((r) => Number(/\(attempt (\d+)\)/.exec(r.stdout)?.[1] ?? 1));
   console.log(
     `${N}-way race: ${wall.toFixed(0)} ms for ${N} promote runs at once vs ${floor.toFixed(0)} ms for ${N} bare fetch/commit/push rounds in a row: ${(wall / floor).toFixed(1)}x; push attempts per run: max ${Math.max(...attempts)}, mean ${(attempts.reduce((a, b) => a + b, 0) / N).toFixed(1)}`,

@@ -2,13 +2,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '@sd-actions/core';
+import { backoffDelay, UserError } from '@sd-actions/core';
 import {
   basicAuthHeader,
   extraHeaderEnv,
   parseIdentity,
   redactUrl,
-  retryDelay,
   contentionDelay,
   ScratchRepo,
   updateBranch,
@@ -119,7 +118,7 @@ describe('updateBranch', () => {
           branch: 'env/a',
           edit: appendLine('list.txt', 'ours', seen),
           retry: {
-            baseDelayMs: 100,
+            baseMs: 100,
             sleep: async (ms) => void delays.push(ms),
             random: () => 0.5,
             now: (
@@ -234,18 +233,18 @@ describe('updateBranch', () => {
 
 describe('retry policy, auth and identity', () => {
   test('exponential, capped, with jitter in the upper half', () => {
-    const policy = { attempts: 10, maxRounds: 200, baseDelayMs: 100, maxDelayMs: 1000 };
-    expect([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, () => 0))).toEqual([50, 100, 200, 400, 500]);
-    expect([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, () => 1))).toEqual([100, 200, 400, 800, 1000]);
+    const policy = { attempts: 10, maxRounds: 200, baseMs: 100, maxMs: 1000 };
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, policy, () => 0))).toEqual([50, 100, 200, 400, 500]);
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, policy, () => 1))).toEqual([100, 200, 400, 800, 1000]);
   });
 
   test('losing to a moving branch waits in round times: full jitter, doubling, capped at 16 rounds', () => {
-    const policy = { attempts: 10, maxRounds: 200, baseDelayMs: 100, maxDelayMs: 1000 };
+    const policy = { attempts: 10, maxRounds: 200, baseMs: 100, maxMs: 1000 };
     expect([1, 2, 3, 5, 9].map((n) => contentionDelay(policy, 30, n, () => 1))).toEqual([
       30, 60, 120, 480, 480,
     ]);
     expect(contentionDelay(policy, 30, 3, () => 0)).toBe(0);
-    expect(contentionDelay(policy, 500, 9, () => 1)).toBe(1000); // maxDelayMs still caps it
+    expect(contentionDelay(policy, 500, 9, () => 1)).toBe(1000); // maxMs still caps it
   });
 
   test('the token travels as an extra header in GIT_CONFIG_* env, appended to existing entries', () => {

@@ -328,6 +328,9 @@ export async function run(): Promise<void> {
       override: withQuarantineOverride(overrideRecord(verdict.overridden, override), quarantined),
       approval: approvalRecord(approval.evidence),
       log: (line) => log.info(line),
+      // Combining lands other runs' pending edits, which cannot re-run those runs' gates: only
+      // where there are none to re-run (an entry environment without approvals — the burst case).
+      combine: to.from === undefined && to.approvals === 0,
     });
     if (!dryRun && update.commit && update.changed)
       recordChange(`manifest commit ${update.commit.slice(0, 12)} pushed to ${update.branch}`);

@@ -19,3 +19,25 @@ export function backoffDelay(
   const ceiling = Math.min(schedule.maxMs, schedule.baseMs * 2 ** Math.max(0, retry - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
+
+/**
+ * How an operation is retried, in every layer that retries (registry requests, branch pushes):
+ * the backoff schedule, the attempt budget and the injectable clock and randomness (tests never
+ * sleep). Defaults are filled by each user (`defaultRetryPolicy` in the registry, `DEFAULT_RETRY`
+ * for branch pushes).
+ */
+export interface RetryPolicy extends BackoffSchedule {
+  /**
+   * Attempts in all, the first included. For a branch push: attempts in a row that may lose
+   * without the branch having moved.
+   */
+  attempts: number;
+  /** Branch pushes: attempts in all however much the branch moves (the last resort). */
+  maxRounds?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** A monotonic clock in ms, for observed round times. */
+  now?: () => number;
+  /** Called before each wait, for logs. */
+  onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
+}

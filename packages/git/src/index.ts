@@ -9,3 +9,4 @@ export * from './reach.js';
 export * from './process.js';
 export * from './build-claim.js';
 export * from './build-turn.js';
+export * from './combine.js';

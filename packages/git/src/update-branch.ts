@@ -14,7 +14,7 @@
  * refusing) count toward `attempts`; `maxRounds` bounds everything. A busy or slow machine makes
  * races longer, never lost.
  */
-import { backoffDelay, UserError } from '@sd-actions/core';
+import { backoffDelay, UserError, type RetryPolicy } from '@sd-actions/core';
 import type { ScratchRepo } from './scratch.js';
 
 export interface BranchState {
@@ -37,25 +37,13 @@ export type EditResult<T> =
   /** Nothing to change. */
   | { files?: undefined; value: T };
 
-export interface RetryPolicy {
-  /** Attempts in a row that may lose without the branch having moved (the first included). */
-  attempts: number;
-  /** Attempts in all, however much the branch moves: the last resort against a runaway writer. */
-  maxRounds: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Injectable for tests. */
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  /** A monotonic clock in ms, for the observed round time (injectable for tests). */
-  now?: () => number;
-}
+export type { RetryPolicy } from '@sd-actions/core';
 
-export const DEFAULT_RETRY: RetryPolicy = {
+export const DEFAULT_RETRY: RetryPolicy & { maxRounds: number } = {
   attempts: 10,
   maxRounds: 200,
-  baseDelayMs: 250,
-  maxDelayMs: 8000,
+  baseMs: 250,
+  maxMs: 8000,
 };
 
 /**
@@ -65,25 +53,13 @@ export const DEFAULT_RETRY: RetryPolicy = {
  * on an idle machine means short waits; no fixed floor keeps the branch idle between landings.
  */
 export function contentionDelay(
-  policy: RetryPolicy,
+  policy: Pick<RetryPolicy, 'maxMs'>,
   roundMs: number,
   losses: number,
   random: () => number = Math.random,
 ): number {
-  const window = Math.min(
-    policy.maxDelayMs,
-    Math.max(1, roundMs) * 2 ** Math.min(4, Math.max(0, losses - 1)),
-  );
+  const window = Math.min(policy.maxMs, Math.max(1, roundMs) * 2 ** Math.min(4, Math.max(0, losses - 1)));
   return Math.round(random() * window);
-}
-
-/** The shared equal-jitter schedule (packages/core/src/backoff.ts) in this policy's terms. */
-export function retryDelay(
-  policy: RetryPolicy,
-  failedAttempt: number,
-  random: () => number = Math.random,
-): number {
-  return backoffDelay(failedAttempt, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, random);
 }
 
 export interface UpdateBranchOptions<T> {
@@ -111,7 +87,7 @@ export interface BranchUpdate<T> {
 }
 
 export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<BranchUpdate<T>> {
-  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const policy = { ...DEFAULT_RETRY, ...options.retry };
   const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const log = options.log ?? (() => undefined);
   const { repo, branch } = options;
@@ -180,7 +156,7 @@ export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<
     const delay =
       lostOnTip <= 2
         ? contentionDelay(policy, now() - started, losses, policy.random)
-        : retryDelay(policy, lostOnTip - 2, policy.random);
+        : backoffDelay(lostOnTip - 2, policy, policy.random);
     log(`branch ${branch} moved (${pushed.detail}); redoing the edit on the new tip in ${delay} ms`);
     await sleep(delay);
   }

@@ -8,6 +8,8 @@ import {
   editDeployFile,
   isSameDeployment,
   newManifestText,
+  parseManifest,
+  parsePromotionMessage,
   promoteInManifest,
   promotionMessage,
   render,
@@ -15,11 +17,19 @@ import {
   type Config,
   type DeployFileSpec,
   type EnvironmentConfig,
+  type Manifest,
   type ManifestEntry,
   type ManifestPromotion,
+  MANIFEST_FIELDS,
   type ServiceConfig,
 } from '@sd-actions/core';
-import { updateBranch, type ScratchRepo } from '@sd-actions/git';
+import {
+  updateBranch,
+  updateBranchCombining,
+  type PendingEdit,
+  type ScratchRepo,
+  type UpdateBranchOptions,
+} from '@sd-actions/git';
 
 export const NO_PREVIOUS = 'none';
 
@@ -41,6 +51,12 @@ export interface ManifestUpdateOptions {
   /** Recorded as Sd-Approved-By / Sd-Approval trailers (the approval that allowed it). */
   approval?: { approvedBy?: string; approval?: string };
   log?: (line: string) => void;
+  /**
+   * Combine with other promotions racing for the same branch (packages/git/src/combine.ts): a
+   * lost race publishes this edit for the next run to land, and each landing push carries every
+   * pending promotion that `replayPromotion` proves its owner would land unchanged.
+   */
+  combine?: boolean;
 }
 
 export interface ManifestUpdate {
@@ -75,7 +91,15 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
   // What the entry was when we started: a later attempt that finds it changed to something else
   // has raced with a promotion of the same service, which we must not silently overwrite.
   let firstSeen: ManifestEntry | undefined;
-  const update = await updateBranch<{ previous?: ManifestEntry; touched: string[] }>({
+  const parsed = new Map<string, Manifest>();
+  const combine =
+    options.combine && !options.dryRun
+      ? {
+          replay: (pending: PendingEdit, read: (path: string) => string | undefined) =>
+            replayPromotion(pending, read, manifestPath, environment.name, where(manifestPath), parsed),
+        }
+      : undefined;
+  const request: UpdateBranchOptions<{ previous?: ManifestEntry; touched: string[] }> = {
     repo: options.repo,
     branch,
     dryRun: options.dryRun,
@@ -148,7 +172,8 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
       });
       return { files, message, value };
     },
-  });
+  };
+  const update = combine ? await updateBranchCombining({ ...request, combine }) : await updateBranch(request);
   return {
     branch,
     manifestPath,
@@ -160,4 +185,61 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
     touched: update.value.touched,
     attempts: update.attempts,
   };
+}
+
+function sameEntry(a: ManifestEntry | undefined, b: ManifestEntry | undefined): boolean {
+  if (!a || !b) return a === b;
+  return MANIFEST_FIELDS.every((field) => a[field] === b[field]);
+}
+
+/**
+ * Another run's pending promotion, re-applied to the current manifest: only when it is exactly
+ * what its owner would land there. It must change nothing but the manifest; its message must be a
+ * promotion record of this environment whose service, version, image, digest and previous version
+ * agree with its manifest entry; and the service's entry must be unchanged since its base
+ * (otherwise the owner finds the conflict). What lands is that promotion applied to the current
+ * manifest by the same edit the owner runs, so nothing else in the pending commit is carried.
+ * Undefined: leave it to its owner. `parsed` caches manifests by text (runs share bases).
+ */
+export function replayPromotion(
+  pending: PendingEdit,
+  read: (path: string) => string | undefined,
+  manifestPath: string,
+  environment: string,
+  where: string,
+  parsed: Map<string, Manifest> = new Map(),
+): Record<string, string> | undefined {
+  const [file] = pending.files;
+  if (pending.files.length !== 1 || file?.path !== manifestPath) return undefined;
+  const { base, theirs } = file;
+  const current = read(manifestPath);
+  if (base === undefined || theirs === undefined || current === undefined) return undefined;
+  const record = parsePromotionMessage(pending.message);
+  if (!record || record.environment !== environment) return undefined;
+  try {
+    const service = record.service;
+    const entryIn = (text: string) => {
+      let manifest = parsed.get(text);
+      if (!manifest) {
+        if (parsed.size > 64) parsed.clear();
+        parsed.set(text, (manifest = parseManifest(text, where)));
+      }
+      return manifest.services.get(service);
+    };
+    const before = entryIn(base);
+    const entry = entryIn(theirs);
+    if (!entry?.version || !entry.image || !entry.digest) return undefined;
+    if (entry.version !== record.version || entry.image !== record.image || entry.digest !== record.digest)
+      return undefined;
+    if (record.previousVersion !== before?.version) return undefined;
+    const promotion: ManifestPromotion = { version: entry.version, image: entry.image, digest: entry.digest };
+    for (const field of ['commit', 'promotedAt', 'promotedBy'] as const)
+      if (entry[field] !== undefined) promotion[field] = entry[field];
+    // What its owner's edit gives on the current manifest, provided its entry there is unchanged.
+    const edited = promoteInManifest(current, where, environment, service, promotion);
+    if (!sameEntry(before, edited.previous)) return undefined;
+    return edited.changed ? { [manifestPath]: edited.text } : undefined;
+  } catch {
+    return undefined;
+  }
 }

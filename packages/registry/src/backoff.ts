@@ -2,14 +2,10 @@
  * Which failures are transient, and how long to wait before the next attempt. Pure: the clock
  * and the randomness are parameters, so the schedule is testable and tests never sleep.
  */
-export interface BackoffOptions {
-  /** Attempts in all, including the first. */
-  attempts: number;
-  /** The first delay, ms; doubled each attempt. */
-  baseMs: number;
-  /** No single delay exceeds this (Retry-After included). */
-  maxMs: number;
-}
+import type { RetryPolicy } from '@sd-actions/core';
+
+/** The schedule part of the shared policy (packages/core/src/backoff.ts). */
+export type BackoffOptions = Pick<RetryPolicy, 'attempts' | 'baseMs' | 'maxMs'>;
 
 export const DEFAULT_BACKOFF: BackoffOptions = { attempts: 5, baseMs: 250, maxMs: 8000 };
 
@@ -57,14 +53,10 @@ export function isTransientError(err: unknown): boolean {
   return false;
 }
 
-/** What the drivers need to retry; `sleep` is injectable so tests are fast. */
-export interface RetryPolicy extends BackoffOptions {
-  sleep: (ms: number) => Promise<void>;
-  random: () => number;
-  /** Called before each wait, for logs. */
-  onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
-}
+/** The shared policy (packages/core/src/backoff.ts). */
+export type { RetryPolicy } from '@sd-actions/core';
 
+/** The registry's defaults under `overrides`. */
 export function defaultRetryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   return {
     ...DEFAULT_BACKOFF,

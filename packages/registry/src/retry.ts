@@ -27,7 +27,7 @@ export async function withRetry<T>(policy: RetryPolicy, what: string, op: () => 
       const hinted = err instanceof TransientError ? err.retryAfterMs : undefined;
       const delayMs = Math.min(policy.maxMs, hinted ?? backoffDelay(attempt, policy, policy.random));
       policy.onRetry?.({ attempt, delayMs, reason: describe(err) });
-      await policy.sleep(delayMs);
+      await (policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(delayMs);
     }
   }
 }

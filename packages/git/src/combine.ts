@@ -1,0 +1,527 @@
+/**
+ * Commit an edit to a remote branch, combining with other runs racing for the same branch
+ * ("flat combining" over git), so a burst of N writers costs a few rounds instead of O(N²).
+ *
+ * Protocol (every ref name below is under the remote's `refs/sd-actions/pending/<branch>/`):
+ *
+ * 1. An attempt fetches the branch tip together with every pending ref, runs the caller's edit on
+ *    the tip (the edit decides what is a conflict, exactly as with `updateBranch`) and commits it.
+ *    Its message carries an `Sd-Change-Id` trailer, unique to this run.
+ * 2. On top of its own commit it re-applies the other runs' pending edits, one commit each with
+ *    the pending commit's message and author: only through `replay`, which returns the files the
+ *    owner would land on the current tip, or undefined when that is not certain (the owner then
+ *    lands it itself). Root commits and pending refs older than `staleMs` are never landed.
+ * 3. One atomic push moves the branch (fast-forward only: never forced) and deletes, with a lease,
+ *    every pending ref it landed (and its own, if published): a pending edit lands exactly once,
+ *    because its ref can be deleted only once.
+ * 4. A lost push publishes the run's own commit as its pending ref (a new ref: never conflicts),
+ *    waits, and goes again. A run whose pending ref has disappeared looks for its change id in
+ *    the branch: found, it is done (and reports that commit); not found (a stale ref cleaned),
+ *    it carries on by itself.
+ * 5. Giving up (a conflict found by the edit, too many rounds) withdraws the pending ref first,
+ *    so no other run lands an edit whose owner reported failure. A run that is killed leaves its
+ *    ref: other runs may land it while it is fresh, and delete it unlanded once it is stale.
+ */
+import { randomUUID } from 'node:crypto';
+import { backoffDelay, UserError } from '@sd-actions/core';
+import { redactUrl } from './auth.js';
+import { GitError } from './git.js';
+import type { ScratchRepo } from './scratch.js';
+import {
+  contentionDelay,
+  DEFAULT_RETRY,
+  type BranchUpdate,
+  type UpdateBranchOptions,
+} from './update-branch.js';
+
+export const PENDING_PREFIX = 'refs/sd-actions/pending';
+export const CHANGE_ID_TRAILER = 'Sd-Change-Id';
+const LOCAL_PENDING = 'refs/sd-pending';
+const REMOTE = 'origin';
+
+/** Another run's edit, as published. */
+export interface PendingEdit {
+  /** The full message it would land with (trailers included). */
+  message: string;
+  /** The files it changed: their text at its base and in its commit (undefined: absent). */
+  files: { path: string; base: string | undefined; theirs: string | undefined }[];
+}
+
+export interface CombineOptions {
+  /**
+   * The files `pending` lands on the current tip (`read` gives their text there), or undefined
+   * when that may not be exactly what its owner would land (it is then left to its owner).
+   */
+  replay: (
+    pending: PendingEdit,
+    read: (path: string) => string | undefined,
+  ) => Record<string, string> | undefined;
+  /** Pending refs older than this are never landed, and are deleted (default 10 minutes). */
+  staleMs?: number;
+  /** The most pending edits landed in one push (default 100). */
+  maxBatch?: number;
+  /** Wall clock in ms (for staleness), injectable for tests. */
+  clock?: () => number;
+  /** This run's change id (default a random UUID). */
+  changeId?: string;
+}
+
+interface PendingRef {
+  ref: string;
+  commit: string;
+  parent: string;
+  author: string;
+  committedAt: number;
+  message: string;
+}
+
+/** The message with the change id trailer appended to its trailer block. */
+export function withChangeId(message: string, id: string): string {
+  const body = message.replace(/\s+$/, '');
+  const paragraphs = body.split(/\n\s*\n/);
+  const last = paragraphs.length > 1 ? paragraphs[paragraphs.length - 1]! : '';
+  const isTrailers = last !== '' && last.split('\n').every((l) => /^[A-Za-z0-9-]+:\s/.test(l));
+  return `${body}${isTrailers ? '\n' : '\n\n'}${CHANGE_ID_TRAILER}: ${id}\n`;
+}
+
+function changeIdOf(message: string): string | undefined {
+  const m = new RegExp(`^${CHANGE_ID_TRAILER}: (\\S+)$`, 'm').exec(message);
+  return m?.[1];
+}
+
+export async function updateBranchCombining<T>(
+  options: UpdateBranchOptions<T> & { combine: CombineOptions },
+): Promise<BranchUpdate<T>> {
+  const policy = { ...DEFAULT_RETRY, ...options.retry };
+  const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = policy.now ?? (() => performance.now());
+  const log = options.log ?? (() => undefined);
+  const { repo, branch, combine } = options;
+  const clock = combine.clock ?? Date.now;
+  const staleMs = combine.staleMs ?? 10 * 60_000;
+  const maxBatch = combine.maxBatch ?? 100;
+  const changeId = combine.changeId ?? randomUUID();
+  const remotePrefix = `${PENDING_PREFIX}/${branch}/`;
+  const ownRef = `${remotePrefix}${changeId}`;
+  /** Our published pending commit, while it may be on the remote. */
+  let published: string | undefined;
+
+  let lostOnTip = 0;
+  let lastTip: string | undefined;
+  let lastDetail = '';
+  let losses = 0;
+  let prefetched: Awaited<ReturnType<typeof fetchWithPending>> | undefined;
+
+  const landedResult = async (commit: string, attempt: number, value: T): Promise<BranchUpdate<T>> => {
+    const parent = await repo.git.run(['rev-parse', '--verify', '--end-of-options', `${commit}^`]);
+    return {
+      value,
+      changed: true,
+      commit,
+      base: parent,
+      created: false,
+      diff: await repo.diff(parent, commit),
+      attempts: attempt,
+    };
+  };
+  /** The commit of the branch that carries our change id (searching back from `tip`). */
+  const findLanded = async (tip: string | undefined): Promise<string | undefined> => {
+    if (!tip) return undefined;
+    const commits = await repo.commitMessages(branch, tip, 200);
+    return commits.find((c) => changeIdOf(c.message) === changeId)?.sha;
+  };
+  /** Take our pending ref back; if it was gone, whether (and where) our edit landed. */
+  const withdraw = async (): Promise<string | undefined> => {
+    if (!published) return undefined;
+    const pushed = await pushRefs(repo, [`:${ownRef}`], [[ownRef, published]]);
+    published = undefined;
+    if (pushed.ok) return undefined;
+    return findLanded(await repo.fetchBranch(branch));
+  };
+  let lastValue: { value: T } | undefined;
+  const giveUp = async (error: unknown, attempt: number): Promise<BranchUpdate<T>> => {
+    const landed = await withdraw().catch(() => undefined);
+    if (landed && lastValue) {
+      log(`another run landed this edit as ${landed.slice(0, 12)} on ${branch}`);
+      return landedResult(landed, attempt, lastValue.value);
+    }
+    throw error;
+  };
+
+  /** Publish our commit as our pending ref (a new ref: no race); failing that, carry on alone. */
+  const publish = async (own: string) => {
+    const out = await pushRefs(repo, [`${own}:${ownRef}`], []);
+    if (out.ok) published = own;
+    else log(`could not publish the pending edit (${out.detail}); carrying on alone`);
+  };
+  /** Set when the runs ahead of us stopped landing: land everything ourselves. */
+  let takeOver = false;
+  /**
+   * Watch our pending edit with one fetch per look, at intervals of about the time our last
+   * round took; return (the look kept in `prefetched`) when it is gone, when it is first in line,
+   * or when the branch did not move for five looks (the run ahead is gone or stuck: take over).
+   */
+  const watch = async (roundMs: number) => {
+    const random = policy.random ?? Math.random;
+    let seen: string | undefined;
+    let still = 0;
+    for (let look = 1; look <= policy.maxRounds; look++) {
+      await sleep(Math.round((0.5 + random()) * Math.min(policy.maxMs, Math.max(100, roundMs))));
+      prefetched = await fetchWithPending(repo, branch);
+      const fresh = prefetched.pending.filter((p) => clock() - p.committedAt * 1000 <= staleMs && p.parent);
+      if (!prefetched.pending.some((p) => p.ref === ownRef) || fresh[0]?.ref === ownRef) return;
+      still = prefetched.tip === seen ? still + 1 : 0;
+      seen = prefetched.tip;
+      if (still >= 5) {
+        takeOver = true;
+        return;
+      }
+    }
+    takeOver = true;
+  };
+
+  for (let attempt = 1; ; attempt++) {
+    const started = now();
+    const { tip, pending } = prefetched ?? (await fetchWithPending(repo, branch));
+    prefetched = undefined;
+    const mine = pending.find((p) => p.ref === ownRef);
+    if (published && !mine) {
+      published = undefined;
+      const landed = await findLanded(tip);
+      if (landed && lastValue) {
+        log(`another run landed this edit as ${landed.slice(0, 12)} on ${branch} (attempt ${attempt})`);
+        return landedResult(landed, attempt, lastValue.value);
+      }
+      log(`the pending edit on ${branch} was cleaned up unlanded; carrying on`);
+    }
+    if (attempt > 1) {
+      if (tip !== lastTip) lostOnTip = 0;
+      else if (lostOnTip >= policy.attempts)
+        return giveUp(
+          new UserError(
+            `The push to branch ${JSON.stringify(branch)} kept being refused while the branch did not move: gave up after ${lostOnTip} attempts in a row (last: ${lastDetail}); nothing was pushed, re-run the job`,
+          ),
+          attempt,
+        );
+      if (attempt > policy.maxRounds)
+        return giveUp(
+          new UserError(
+            `Branch ${JSON.stringify(branch)} kept moving: gave up after ${attempt - 1} attempts (last: ${lastDetail}); nothing was pushed, re-run the job`,
+          ),
+          attempt,
+        );
+    }
+    let result;
+    try {
+      result = await options.edit({
+        tip,
+        attempt,
+        read: async (path) => (tip ? repo.readFile(tip, path) : undefined),
+      });
+    } catch (err) {
+      return giveUp(err, attempt);
+    }
+    lastValue = { value: result.value };
+    const unchanged = async (): Promise<BranchUpdate<T>> => {
+      // Our own edit may already be on the tip (another run landed it): report that commit.
+      const landed = published ? await withdraw() : undefined;
+      if (landed) return landedResult(landed, attempt, result.value);
+      return { value: result.value, changed: false, base: tip, created: false, diff: '', attempts: attempt };
+    };
+    if (!result.files) return unchanged();
+    const own = await repo.commitFiles(tip, result.files, withChangeId(result.message, changeId), {
+      allowEmpty: result.allowEmpty,
+    });
+    if (!own) return unchanged();
+    const done = async () => ({
+      value: result.value,
+      changed: true,
+      commit: own,
+      base: tip,
+      created: !tip,
+      diff: await repo.diff(tip, own),
+      attempts: attempt,
+    });
+    if (options.dryRun) return done();
+
+    // Everyone else's fresh pending edits, on top of ours.
+    const fresh: PendingRef[] = [];
+    const stale: PendingRef[] = [];
+    for (const p of pending) {
+      if (p.ref === ownRef) continue;
+      if (clock() - p.committedAt * 1000 > staleMs) stale.push(p);
+      else if (p.parent && tip && fresh.length < maxBatch) fresh.push(p);
+    }
+    // One run lands at a time: the owner of the oldest pending edit (all runs see the same order).
+    // The others publish theirs and watch, taking over only when the branch stops moving.
+    const queue = pending.filter((p) => p.ref === ownRef || fresh.includes(p));
+    const designated = !queue[0] || queue[0].ref === ownRef;
+    if (!designated && !takeOver && tip) {
+      if (!published) await publish(own);
+      if (published) {
+        log(`${queue.length} edit(s) pending on ${branch}; published this one for the next landing`);
+        await watch(now() - started);
+        continue;
+      }
+    }
+    takeOver = false;
+    const chain = tip ? await combineOnto(repo, tip, own, result.files, fresh, combine.replay) : undefined;
+    const head = chain?.head ?? own;
+    const landing = chain?.landed ?? [];
+    const deletes = [...landing, ...stale];
+    const refspecs = [`${head}:refs/heads/${branch}`, ...deletes.map((p) => `:${p.ref}`)];
+    const leases: [string, string][] = deletes.map((p) => [p.ref, p.commit]);
+    if (published) {
+      refspecs.push(`:${ownRef}`);
+      leases.push([ownRef, published]);
+    }
+    const pushed = await pushRefs(repo, refspecs, leases);
+    if (pushed.ok) {
+      published = undefined;
+      const others = landing.length ? `, with ${landing.length} other pending edit(s)` : '';
+      log(`pushed ${own.slice(0, 12)} to ${branch}${attempt > 1 ? ` (attempt ${attempt})` : ''}${others}`);
+      return done();
+    }
+    if (!pushed.retryable)
+      return giveUp(
+        new UserError(`The push to branch ${JSON.stringify(branch)} was refused: ${pushed.detail}`),
+        attempt,
+      );
+    // Lost: publish our edit so the next run to land anything lands it too.
+    if (!published && tip) await publish(own);
+    lostOnTip = tip === lastTip ? lostOnTip + 1 : 1;
+    lastTip = tip;
+    lastDetail = pushed.detail;
+    losses++;
+    const delay =
+      lostOnTip <= 2
+        ? contentionDelay(policy, now() - started, losses, policy.random)
+        : backoffDelay(lostOnTip - 2, policy, policy.random);
+    if (!published) {
+      log(`branch ${branch} moved (${pushed.detail}); trying again in ${delay} ms`);
+      await sleep(delay);
+      continue;
+    }
+    log(`branch ${branch} moved (${pushed.detail}); published the edit for the next landing`);
+    await watch(now() - started);
+  }
+}
+
+/** Fetch the branch tip (depth 2) and every pending ref for it (each with its parent). */
+async function fetchWithPending(
+  repo: ScratchRepo,
+  branch: string,
+): Promise<{ tip: string | undefined; pending: PendingRef[] }> {
+  const local = `${LOCAL_PENDING}/${branch}/`;
+  const result = await repo.git.exec([
+    'fetch',
+    '--quiet',
+    '--no-tags',
+    '--prune',
+    '--depth=2',
+    '--end-of-options',
+    REMOTE,
+    `+refs/heads/${branch}:refs/remotes/${REMOTE}/${branch}`,
+    `+${PENDING_PREFIX}/${branch}/*:${local}*`,
+  ]);
+  let tip: string | undefined;
+  if (result.code !== 0) {
+    if (!/couldn't find remote ref/i.test(result.stderr))
+      throw new UserError(
+        `Could not fetch branch ${JSON.stringify(branch)} from ${redactUrl(repo.url)}: ${redactUrl(result.stderr.trim().split('\n').slice(-3).join(' / '))}`,
+      );
+    // No branch yet: nothing can be pending on it that we could land.
+    return { tip: await repo.fetchBranch(branch), pending: [] };
+  }
+  const listed = await repo.git.exec([
+    'for-each-ref',
+    '--format=%(objectname)%00%(parent)%00%(authorname) %(authoremail) %(authordate:raw)%00%(committerdate:unix)%00%(refname)%00%(contents)%00',
+    `refs/remotes/${REMOTE}/${branch}`,
+    local,
+  ]);
+  if (listed.code !== 0) throw new GitError(['for-each-ref'], listed.code, listed.stderr);
+  const pending: PendingRef[] = [];
+  for (const record of listed.stdout.toString('utf8').split('\0\n')) {
+    const [commit, parent, author, committed, ref, message] = record.split('\0');
+    if (!commit || !ref || message === undefined) continue;
+    if (ref === `refs/remotes/${REMOTE}/${branch}`) {
+      tip = commit;
+      continue;
+    }
+    if (!ref.startsWith(local)) continue;
+    pending.push({
+      ref: `${PENDING_PREFIX}/${branch}/${ref.slice(local.length)}`,
+      commit,
+      // A merge (two parents) is nothing we publish: treated like a root commit, never landed.
+      parent: /^[0-9a-f]+$/.test(parent ?? '') ? parent! : '',
+      author: author ?? '',
+      committedAt: Number(committed) || 0,
+      message,
+    });
+  }
+  pending.sort((a, b) => a.committedAt - b.committedAt || (a.ref < b.ref ? -1 : 1));
+  return { tip, pending };
+}
+
+/**
+ * Re-apply pending edits on top of `own` (built on `tip`), one commit each; returns the new head
+ * and the pending refs it carries (none: undefined).
+ */
+async function combineOnto(
+  repo: ScratchRepo,
+  tip: string,
+  own: string,
+  ownFiles: Record<string, string>,
+  pending: PendingRef[],
+  replay: CombineOptions['replay'],
+): Promise<{ head: string; landed: PendingRef[] } | undefined> {
+  if (pending.length === 0) return undefined;
+  // The paths each pending commit changed: one process for all of them.
+  const log = await repo.git.exec([
+    'log',
+    '--no-walk=unsorted',
+    '--name-only',
+    '--no-renames',
+    '-z',
+    '--format=%x01%H',
+    '--end-of-options',
+    ...pending.map((p) => p.commit),
+  ]);
+  if (log.code !== 0) throw new GitError(['log', '--no-walk'], log.code, log.stderr);
+  const paths = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const token of log.stdout.toString('utf8').split('\0')) {
+    if (token.startsWith('\x01')) paths.set(token.slice(1).trim(), (current = []));
+    else if (current && token.replace(/^\n/, '') !== '') current.push(token.replace(/^\n/, ''));
+  }
+  // Their texts at base and in the commit, and at the tip: one process.
+  const specs: string[] = [];
+  for (const p of pending)
+    for (const path of paths.get(p.commit) ?? []) specs.push(`${p.parent}:${path}`, `${p.commit}:${path}`);
+  const allPaths = new Set(pending.flatMap((p) => paths.get(p.commit) ?? []));
+  for (const path of allPaths) specs.push(`${tip}:${path}`);
+  const texts = await readMany(repo, specs);
+  // The files as they stand on our commit, updated as edits are stacked.
+  const state = new Map<string, string | undefined>();
+  for (const path of allPaths) state.set(path, texts.get(`${tip}:${path}`));
+  for (const [path, text] of Object.entries(ownFiles)) state.set(path, text);
+
+  const landed: { ref: PendingRef; files: Record<string, string> }[] = [];
+  for (const p of pending) {
+    const changed = paths.get(p.commit);
+    if (!changed || changed.length === 0) continue;
+    const files = replay(
+      {
+        message: p.message,
+        files: changed.map((path) => ({
+          path,
+          base: texts.get(`${p.parent}:${path}`),
+          theirs: texts.get(`${p.commit}:${path}`),
+        })),
+      },
+      (path) => (state.has(path) ? state.get(path) : undefined),
+    );
+    if (!files || Object.keys(files).length === 0) continue;
+    if (Object.keys(files).some((path) => !state.has(path))) continue;
+    if (Object.entries(files).every(([path, text]) => state.get(path) === text)) continue;
+    for (const [path, text] of Object.entries(files)) state.set(path, text);
+    landed.push({ ref: p, files });
+  }
+  if (landed.length === 0) return undefined;
+
+  // File modes as on the tip (a replayed file keeps its mode).
+  const modes = new Map<string, string>();
+  const listed = await repo.git.exec(['ls-tree', '-z', '--end-of-options', tip, '--', ...allPaths]);
+  for (const record of listed.stdout.toString('utf8').split('\0')) {
+    const m = /^(\d+) \w+ [0-9a-f]+\t(.*)$/s.exec(record);
+    if (m) modes.set(m[2]!, m[1]!);
+  }
+  const when = `${Math.floor(Date.now() / 1000)} +0000`;
+  const data = (text: string) => `data ${Buffer.byteLength(text, 'utf8')}\n${text}\n`;
+  const stream: string[] = [];
+  landed.forEach(({ ref, files }, i) => {
+    const who = ref.author.replace(/ \d+ [+-]\d{4}$/, '');
+    stream.push(
+      'commit refs/sd-actions/combined\n',
+      `mark :${i + 1}\n`,
+      `author ${ref.author}\n`,
+      `committer ${who} ${when}\n`,
+      data(ref.message),
+      `from ${i === 0 ? own : `:${i}`}\n`,
+      ...Object.entries(files).map(
+        ([path, text]) =>
+          `M ${modes.get(path) === '100755' ? '100755' : '100644'} inline ${quotePath(path)}\n${data(text)}`,
+      ),
+      '\n',
+    );
+  });
+  stream.push(`get-mark :${landed.length}\n`, 'done\n');
+  const imported = await repo.git.exec(
+    ['fast-import', '--quiet', '--force', '--date-format=raw', '--done'],
+    stream.join(''),
+  );
+  if (imported.code !== 0) throw new GitError(['fast-import'], imported.code, imported.stderr);
+  return { head: imported.stdout.toString('utf8').trim(), landed: landed.map((l) => l.ref) };
+}
+
+/** Many `<rev>:<path>` texts in one `cat-file --batch` (missing ones are absent from the map). */
+async function readMany(repo: ScratchRepo, specs: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const wanted = specs.filter((s) => !/[\r\n]/.test(s));
+  if (wanted.length === 0) return out;
+  const result = await repo.git.exec(['cat-file', '--batch'], `${wanted.join('\n')}\n`);
+  if (result.code !== 0) throw new GitError(['cat-file', '--batch'], result.code, result.stderr);
+  const buf = result.stdout;
+  let at = 0;
+  for (const spec of wanted) {
+    const end = buf.indexOf(10, at);
+    if (end < 0) break;
+    const header = buf.subarray(at, end).toString('utf8').split(' ');
+    at = end + 1;
+    if (header.length !== 3 || header[2] === 'missing') continue;
+    const size = Number(header[2]);
+    if (header[1] === 'blob') out.set(spec, buf.subarray(at, at + size).toString('utf8'));
+    at += size + 1;
+  }
+  return out;
+}
+
+type PushOutcome = { ok: true } | { ok: false; retryable: boolean; detail: string };
+
+/** One atomic push of several refspecs; `leases` are [ref, expected commit] pairs. */
+async function pushRefs(
+  repo: ScratchRepo,
+  refspecs: string[],
+  leases: [string, string][],
+): Promise<PushOutcome> {
+  const result = await repo.git.exec([
+    'push',
+    '--porcelain',
+    '--no-verify',
+    ...(refspecs.length > 1 ? ['--atomic'] : []),
+    ...leases.map(([ref, sha]) => `--force-with-lease=${ref}:${sha}`),
+    '--end-of-options',
+    REMOTE,
+    ...refspecs,
+  ]);
+  if (result.code === 0) return { ok: true };
+  const text = `${result.stdout.toString('utf8')}\n${result.stderr}`;
+  const detail = text
+    .split('\n')
+    .filter((line) => line.startsWith('!') || /^(?:error|fatal|remote):/.test(line))
+    .map((line) => redactUrl(line.replace(/\t/g, ' ').trim()))
+    .slice(0, 3)
+    .join(' / ');
+  return {
+    ok: false,
+    retryable:
+      /non-fast-forward|fetch first|stale info|cannot lock ref|incorrect old value|failed to update ref|reference already exists|failed to lock|atomic push failed/i.test(
+        text,
+      ),
+    detail: detail || redactUrl(result.stderr.trim().split('\n').slice(-2).join(' / ')),
+  };
+}
+
+function quotePath(path: string): string {
+  return `"${path.replace(/["\\]/g, (c) => `\\${c}`).replace(/[\u0000-\u001f]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)}"`;
+}
