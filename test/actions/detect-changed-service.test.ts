@@ -179,7 +179,9 @@ describe('push', () => {
     expect(git(checkout, 'rev-parse', '--is-shallow-repository')).toBe('true');
     const run = await detect(checkout, pushEvent(base, head));
     expect(services(run)).toEqual(['green']);
-    expect(first).not.toBe(head);
+    // The green change is two commits behind head, and the action fetched the before commit.
+    expect(git(work, 'rev-parse', `${head}~2`)).toBe(first);
+    expect(git(checkout, 'cat-file', '-t', base)).toBe('commit');
   });
 
   test('a new branch compares with its merge-base on the default branch', async () => {
@@ -195,9 +197,11 @@ describe('push', () => {
     expect(services(run)).toEqual(['green']);
     expect(run.outputs.base).toBe(base);
     expect(run.outputs['base-source']).toContain('merge-base with main');
+    // The base is the branch point, not main's newer head (whose red change is not reported).
+    expect(mainHead).toMatch(/^[0-9a-f]{40}$/);
+    expect(run.outputs.base).not.toBe(mainHead);
     // Restore main for other tests.
     git(work, 'push', '-q', '--force', 'origin', `${base}:refs/heads/main`);
-    expect(mainHead).toBeTruthy();
   });
 
   test('a force-push whose before is gone warns and falls back, never reporting nothing', async () => {
