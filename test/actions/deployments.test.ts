@@ -59,6 +59,17 @@ const verify = (command: string) =>
     env: { GITHUB_API_URL: gh.url, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
   });
 
+/** A new commit of blue, built and promoted into dev with deployments: false (no GitHub record). */
+async function quietlyInDev(message: string, content: string): Promise<string> {
+  git(work, 'pull', '-q', 'origin', 'main');
+  const c = commit(work, message, { 'projects/blue/app.txt': content });
+  git(work, 'push', '-q', 'origin', 'main');
+  const image = buildImage({ files: [{ path: 'srv/blue.txt', data: Buffer.from(`blue at ${c}\n`) }] });
+  const digest = await pushImage(registry, 'blue', `sha-${c.slice(0, 7)}`, image);
+  ok(await promote({ service: 'blue', to: 'dev', digest, 'source-commit': c, deployments: 'false' }));
+  return c;
+}
+
 const deployments = () => gh.repos.get(FULL)!.deployments;
 const warnings = (run: ActionRun) =>
   run.annotations.filter((a) => a.level === 'warning').map((a) => a.message);
@@ -120,6 +131,9 @@ describe('GitHub Deployments', () => {
   });
 
   test('a failing deployments API is a warning only: the promotion still lands', async () => {
+    // Blue in dev, as the first test leaves it (made here when this test runs alone).
+    if (git(origin, 'for-each-ref', 'refs/heads/gitops/dev-auto-update') === '')
+      ok(await promote({ service: 'blue', to: 'dev', digest: d1, 'source-commit': c1 }));
     gh.failNext({ status: 403, path: /\/deployments$/, times: 1 });
     const run = ok(await promote({ service: 'blue', to: 'staging', version: '1.6.0' }));
     expect(run.outputs.changed).toBe('true');
@@ -134,16 +148,13 @@ describe('GitHub Deployments', () => {
 
   test('deployments: false writes nothing to GitHub', async () => {
     const start = gh.calls.length;
-    git(work, 'pull', '-q', 'origin', 'main');
-    const c2 = commit(work, 'feat: second', { 'projects/blue/app.txt': 'blue 2\n' });
-    git(work, 'push', '-q', 'origin', 'main');
-    const image = buildImage({ files: [{ path: 'srv/blue.txt', data: Buffer.from(`blue at ${c2}\n`) }] });
-    const d2 = await pushImage(registry, 'blue', `sha-${c2.slice(0, 7)}`, image);
-    ok(await promote({ service: 'blue', to: 'dev', digest: d2, 'source-commit': c2, deployments: 'false' }));
+    await quietlyInDev('feat: second', 'blue 2\n');
     expect(gh.calls.slice(start).filter((c) => c.method !== 'GET')).toEqual([]);
   });
   test('rollback-service marks the replaced deployment inactive and the restored version success', async () => {
-    const c2 = git(work, 'rev-parse', 'HEAD');
+    // The version to go back to: in dev without a deployment of its own, so the one found after
+    // the rollback is the rollback's.
+    const c2 = await quietlyInDev('feat: second, again', 'blue 2b\n');
     const c3 = commit(work, 'feat: third', { 'projects/blue/app.txt': 'blue 3\n' });
     git(work, 'push', '-q', 'origin', 'main');
     const image = buildImage({ files: [{ path: 'srv/blue.txt', data: Buffer.from(`blue at ${c3}\n`) }] });

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   checkoutClone,
   ROOT,
@@ -42,10 +43,30 @@ const BASE_FILES: Record<string, string> = {
   'docs/readme.md': 'docs',
 };
 
-let root: string;
-let origin: string;
-let work: string;
-let base: string;
+const ALL = ['blue', 'blue-green', 'green', 'red', 'uni'];
+
+/** A bare origin whose main holds BASE_FILES, and a working clone to make scenarios in. */
+interface World {
+  root: string;
+  origin: string;
+  work: string;
+  base: string;
+  branches: number;
+}
+
+const worlds: World[] = [];
+afterAll(() => worlds.forEach((w) => removeDir(w.root)));
+
+/** Each describe builds its own world in beforeAll, so any test runs alone (`-t`) or in any order. */
+function world(): World {
+  const root = tempDir('detect-');
+  const { origin, work } = originAndClone(root);
+  const base = commit(work, 'initial', BASE_FILES);
+  git(work, 'push', '-q', 'origin', 'main');
+  const w = { root, origin, work, base, branches: 0 };
+  worlds.push(w);
+  return w;
+}
 
 function pushEvent(before: string, after: string, ref = 'refs/heads/main') {
   return {
@@ -68,43 +89,188 @@ function services(run: ActionRun): string[] {
   return JSON.parse(run.outputs.services ?? 'null') as string[];
 }
 
-beforeAll(() => {
-  root = tempDir('detect-');
-  ({ origin, work } = originAndClone(root));
-  base = commit(work, 'initial', BASE_FILES);
-  git(work, 'push', '-q', 'origin', 'main');
-});
-
-afterAll(() => removeDir(root));
-
-/** Commit on a branch of the working repo from `base`, push it, and return a fresh checkout at it. */
-let branchCount = 0;
+/** Commit on a new branch of the working repo from `base`, push it, and return a fresh checkout at it. */
 function scenario(
+  w: World,
   files: Record<string, string | null>,
   options: { depth?: number } = {},
-): { head: string; checkout: string } {
-  const branch = `scenario-${++branchCount}`;
-  git(work, 'checkout', '-q', '-B', branch, base);
-  const head = commit(work, `change ${branch}`, files);
-  git(work, 'push', '-q', 'origin', branch);
-  const checkout = checkoutClone(origin, join(root, `checkout-${branch}`), {
+): { branch: string; head: string; checkout: string } {
+  const branch = `scenario-${++w.branches}`;
+  git(w.work, 'checkout', '-q', '-B', branch, w.base);
+  const head = commit(w.work, `change ${branch}`, files);
+  git(w.work, 'push', '-q', 'origin', branch);
+  const checkout = checkoutClone(w.origin, join(w.root, `checkout-${branch}`), {
     depth: options.depth ?? 1,
     ref: branch,
   });
-  return { head, checkout };
+  return { branch, head, checkout };
 }
 
-describe('push', () => {
+/**
+ * Every event kind detect handles, as the runner delivers it: one fixture per kind in
+ * fixtures/detect-events (GITHUB_EVENT_NAME, GITHUB_REF, GITHUB_SHA and the payload, with
+ * {base}, {head}, {mainHead} and {gone} filled in), and one table driving the bundle with them.
+ *
+ * The world: main moved on after `base` (red changed there), each scenario branches off `base`,
+ * and `gone` is a commit that was pushed, force-pushed away and garbage collected.
+ */
+describe('event kinds (fixtures)', () => {
+  const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/detect-events');
+  let w: World;
+  let mainHead: string;
+  let gone: string;
+
+  beforeAll(() => {
+    w = world();
+    git(w.work, 'checkout', '-q', '-B', 'main-moved', w.base);
+    mainHead = commit(w.work, 'red on main', { 'projects/red team/app file.js': 'red 3' });
+    git(w.work, 'push', '-q', 'origin', 'main-moved:main');
+    git(w.work, 'checkout', '-q', '-B', 'doomed', w.base);
+    gone = commit(w.work, 'doomed', { 'projects/blue/app.js': 'doomed' });
+    git(w.work, 'push', '-q', 'origin', 'doomed');
+    git(w.origin, 'update-ref', '-d', 'refs/heads/doomed');
+    git(w.origin, 'reflog', 'expire', '--expire=now', '--all');
+    git(w.origin, 'gc', '-q', '--prune=now');
+    git(w.work, 'checkout', '-q', '--detach');
+    git(w.work, 'branch', '-q', '-D', 'doomed');
+  });
+
+  /** The runner's view of an event: the fixture with the scenario's commits filled in. */
+  function eventFrom(
+    file: string,
+    head: string,
+  ): { event: string; ref: string; sha: string; payload: Record<string, unknown> } {
+    const vars: Record<string, string> = { base: w.base, head, mainHead, gone };
+    const fill = (v: unknown): unknown =>
+      typeof v === 'string'
+        ? v.replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? `{${k}}`)
+        : Array.isArray(v)
+          ? v.map(fill)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
+            : v;
+    return fill(JSON.parse(readFileSync(join(FIXTURES, file), 'utf8'))) as ReturnType<typeof eventFrom>;
+  }
+
+  test('every fixture is in the table', () => {
+    expect(readdirSync(FIXTURES).sort()).toEqual(EVENTS.map((row) => row[0]).sort());
+  });
+
+  type Expected = { services: string[]; base: 'base' | ''; source: string; warning?: string };
+  const EVENTS: [fixture: string, change: Record<string, string>, expected: Expected][] = [
+    [
+      'push.json',
+      { 'projects/blue/app.js': 'blue 2' },
+      { services: ['blue'], base: 'base', source: 'push: the commit before the push' },
+    ],
+    [
+      'push-default-branch.json',
+      { 'libs/payments/pay.js': 'pay 2' },
+      { services: ['blue'], base: 'base', source: 'push: the commit before the push' },
+    ],
+    [
+      // The branch point, not main's newer head: main's red change is not the branch's.
+      'push-new-branch.json',
+      { 'projects/green/app.js': 'green 3' },
+      { services: ['green'], base: 'base', source: 'new branch: merge-base with main' },
+    ],
+    [
+      'push-first-default-branch.json',
+      { 'projects/green/app.js': 'green 5' },
+      { services: ALL, base: '', source: 'first push of the default branch main: every service' },
+    ],
+    [
+      // Its before was force-pushed away: warn, and fall back to the merge-base with main.
+      'push-forced.json',
+      { 'projects/green/app.js': 'green 4' },
+      {
+        services: ['green'],
+        base: 'base',
+        source: 'fallback: merge-base with refs/remotes/origin/main (base',
+        warning: 'force-pushed',
+      },
+    ],
+    [
+      // On the default branch itself there is no better base: every service, never nothing.
+      'push-forced-default-branch.json',
+      { 'projects/green/app.js': 'green 4' },
+      { services: ALL, base: '', source: 'not found (force-push?): every service', warning: 'force-pushed' },
+    ],
+    [
+      'push-tag.json',
+      { 'projects/green/app.js': 'green 6' },
+      { services: ALL, base: '', source: 'push of tag v1.0.0: every service' },
+    ],
+    [
+      // What the pull request changes, not what its base gained since it branched off.
+      'pull_request.json',
+      { 'projects/blue/app.js': 'pr' },
+      { services: ['blue'], base: 'base', source: 'pull request: merge-base with its base' },
+    ],
+    [
+      'pull_request_target.json',
+      { 'projects/blue/app.js': 'pr target' },
+      { services: ['blue'], base: 'base', source: 'pull request: merge-base with its base' },
+    ],
+    [
+      'merge_group.json',
+      { 'projects/red team/app file.js': 'mq' },
+      { services: ['red'], base: 'base', source: 'merge queue: the group base' },
+    ],
+    [
+      'workflow_dispatch.json',
+      {},
+      { services: ALL, base: '', source: 'workflow_dispatch without the services input: every service' },
+    ],
+    [
+      'schedule.json',
+      {},
+      { services: ALL, base: '', source: 'schedule without the services input: every service' },
+    ],
+  ];
+
+  test.each(EVENTS)('%s', async (fixture, change, expected) => {
+    const { head, checkout } = scenario(w, change);
+    const run = await detect(checkout, eventFrom(fixture, head));
+    expect(services(run)).toEqual(expected.services);
+    expect(run.outputs.base).toBe(expected.base === 'base' ? w.base : '');
+    expect(run.outputs.head).toBe(head);
+    expect(run.outputs['base-source']).toContain(expected.source);
+    expect(run.annotations).toEqual(
+      expected.warning
+        ? [expect.objectContaining({ level: 'warning', message: expect.stringContaining(expected.warning) })]
+        : [],
+    );
+  });
+
+  test('on-missing-base: fail stops where a force-push left no before, naming it', async () => {
+    const { head, checkout } = scenario(w, { 'projects/green/app.js': 'green 7' });
+    const run = await detect(checkout, {
+      ...eventFrom('push-forced.json', head),
+      inputs: { 'on-missing-base': 'fail' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.annotations[0]).toMatchObject({ level: 'error', message: expect.stringContaining(gone) });
+    expect(run.outputs.services).toBeUndefined();
+  });
+});
+
+describe('what a push changes', () => {
+  let w: World;
+  beforeAll(() => {
+    w = world();
+  });
+
   test('a change under one service marks only it, with matrix, reasons, SHAs and a summary', async () => {
-    const { head, checkout } = scenario({ 'projects/blue/app.js': 'blue 2' });
-    const run = await detect(checkout, pushEvent(base, head, 'refs/heads/scenario'));
+    const { head, checkout } = scenario(w, { 'projects/blue/app.js': 'blue 2' });
+    const run = await detect(checkout, pushEvent(w.base, head, 'refs/heads/scenario'));
     expect(services(run)).toEqual(['blue']);
     expect(JSON.parse(run.outputs.matrix!)).toEqual({
       include: [{ service: 'blue', path: 'projects/blue', image: 'registry.example:5000/acme/blue' }],
     });
     expect(run.outputs['any-changed']).toBe('true');
     expect(JSON.parse(run.outputs.reasons!)).toEqual({ blue: 'changed: projects/blue/app.js' });
-    expect(run.outputs.base).toBe(base);
+    expect(run.outputs.base).toBe(w.base);
     expect(run.outputs.head).toBe(head);
     expect(run.summary).toContain('| Service | Path | Image | Why |');
     expect(run.summary).toMatch(/\| blue \| <code>projects\/blue<\/code>/);
@@ -112,42 +278,58 @@ describe('push', () => {
   });
 
   test('"projects/blue" does not own "projects/blue-green/x"', async () => {
-    const { head, checkout } = scenario({ 'projects/blue-green/app.js': 'bg 2' });
-    expect(services(await detect(checkout, pushEvent(base, head)))).toEqual(['blue-green']);
+    const { head, checkout } = scenario(w, { 'projects/blue-green/app.js': 'bg 2' });
+    expect(services(await detect(checkout, pushEvent(w.base, head)))).toEqual(['blue-green']);
   });
 
   test('a rename counts for both the old and the new path', async () => {
-    const { head, checkout } = scenario({
+    const { head, checkout } = scenario(w, {
       'projects/blue/app.js': null,
       'projects/green/moved-from-blue.js': 'blue 1',
     });
-    const run = await detect(checkout, pushEvent(base, head));
+    const run = await detect(checkout, pushEvent(w.base, head));
     expect(services(run)).toEqual(['blue', 'green']);
-    expect(git(checkout, 'diff', '-M', '--name-status', base, head)).toMatch(/^R100/);
+    expect(git(checkout, 'diff', '-M', '--name-status', w.base, head)).toMatch(/^R100/);
   });
 
   test('deleting a whole service directory still marks the service', async () => {
-    const { head, checkout } = scenario({ 'projects/blue-green': null });
-    const run = await detect(checkout, pushEvent(base, head));
+    const { head, checkout } = scenario(w, { 'projects/blue-green': null });
+    const run = await detect(checkout, pushEvent(w.base, head));
     expect(services(run)).toEqual(['blue-green']);
   });
 
-  test('shared paths mark every service; dependsOn paths and globs mark theirs', async () => {
-    let s = scenario({ 'libs/common/util.js': 'util 2' });
-    let run = await detect(s.checkout, pushEvent(base, s.head));
-    expect(services(run)).toEqual(['blue', 'blue-green', 'green', 'red', 'uni']);
-    expect(JSON.parse(run.outputs.reasons!).red).toBe('shared libs/common/**: libs/common/util.js');
+  // Every row has all four cells: jest would take a missing last one for a done callback.
+  test.each<
+    [what: string, change: Record<string, string>, expected: string[], reasons: Record<string, string>]
+  >([
+    [
+      'a shared path marks every service',
+      { 'libs/common/util.js': 'util 2' },
+      ALL,
+      { red: 'shared libs/common/**: libs/common/util.js' },
+    ],
+    [
+      'a dependsOn path marks its service',
+      { 'libs/payments/pay.js': 'pay 2' },
+      ['blue'],
+      { blue: 'dependsOn libs/payments: libs/payments/pay.js' },
+    ],
+    [
+      'a dependsOn glob marks its service',
+      { 'libs/api/v2/new.proto': 'proto 2' },
+      ['green'],
+      { green: 'dependsOn libs/**/*.proto: libs/api/v2/new.proto' },
+    ],
+  ])('%s', async (_what, change, expected, reasons) => {
+    const { head, checkout } = scenario(w, change);
+    const run = await detect(checkout, pushEvent(w.base, head));
+    expect(services(run)).toEqual(expected);
+    expect(JSON.parse(run.outputs.reasons!)).toMatchObject(reasons);
+  });
 
-    s = scenario({ 'libs/payments/pay.js': 'pay 2' });
-    run = await detect(s.checkout, pushEvent(base, s.head));
-    expect(services(run)).toEqual(['blue']);
-    expect(JSON.parse(run.outputs.reasons!).blue).toBe('dependsOn libs/payments: libs/payments/pay.js');
-
-    s = scenario({ 'libs/api/v2/new.proto': 'proto 2' });
-    expect(services(await detect(s.checkout, pushEvent(base, s.head)))).toEqual(['green']);
-
-    s = scenario({ 'docs/readme.md': 'more docs' });
-    run = await detect(s.checkout, pushEvent(base, s.head));
+  test('a change outside every service marks none, with an empty matrix', async () => {
+    const { head, checkout } = scenario(w, { 'docs/readme.md': 'more docs' });
+    const run = await detect(checkout, pushEvent(w.base, head));
     expect(services(run)).toEqual([]);
     expect(run.outputs['any-changed']).toBe('false');
     expect(JSON.parse(run.outputs.matrix!)).toEqual({ include: [] });
@@ -155,134 +337,53 @@ describe('push', () => {
   });
 
   test('paths with spaces and unicode work', async () => {
-    const { head, checkout } = scenario({
+    const { head, checkout } = scenario(w, {
       'projects/red team/app file.js': 'red 2',
       'projects/ünïcödé/файл.txt': 'uni 2',
     });
-    const run = await detect(checkout, pushEvent(base, head));
+    const run = await detect(checkout, pushEvent(w.base, head));
     expect(services(run)).toEqual(['red', 'uni']);
     expect(JSON.parse(run.outputs.reasons!)).toEqual({
       red: 'changed: projects/red team/app file.js',
       uni: 'changed: projects/ünïcödé/файл.txt',
     });
   });
-
-  test('a depth-1 checkout fetches the before commit several commits back', async () => {
-    const { head: first } = scenario({ 'projects/green/app.js': 'green 2' });
-    commit(work, 'two', { 'docs/a.md': 'a' });
-    const head = commit(work, 'three', { 'docs/b.md': 'b' });
-    git(work, 'push', '-q', 'origin', `HEAD:refs/heads/scenario-${branchCount}`);
-    const checkout = checkoutClone(origin, join(root, 'deep-checkout'), {
-      depth: 1,
-      ref: `scenario-${branchCount}`,
-    });
-    expect(git(checkout, 'rev-parse', '--is-shallow-repository')).toBe('true');
-    const run = await detect(checkout, pushEvent(base, head));
-    expect(services(run)).toEqual(['green']);
-    expect(first).not.toBe(head);
-  });
-
-  test('a new branch compares with its merge-base on the default branch', async () => {
-    // main moves on (red) after the branch point; the branch itself changes green only.
-    git(work, 'checkout', '-q', '-B', 'main-moved', base);
-    const mainHead = commit(work, 'red on main', { 'projects/red team/app file.js': 'red 3' });
-    git(work, 'push', '-q', 'origin', 'main-moved:main');
-    const { head, checkout } = scenario({ 'projects/green/app.js': 'green 3' });
-    const run = await detect(
-      checkout,
-      pushEvent('0000000000000000000000000000000000000000', head, 'refs/heads/feature'),
-    );
-    expect(services(run)).toEqual(['green']);
-    expect(run.outputs.base).toBe(base);
-    expect(run.outputs['base-source']).toContain('merge-base with main');
-    // Restore main for other tests.
-    git(work, 'push', '-q', '--force', 'origin', `${base}:refs/heads/main`);
-    expect(mainHead).toBeTruthy();
-  });
-
-  test('a force-push whose before is gone warns and falls back, never reporting nothing', async () => {
-    // "before" existed once but was force-pushed away and garbage collected.
-    git(work, 'checkout', '-q', '-B', 'doomed', base);
-    const gone = commit(work, 'doomed', { 'projects/blue/app.js': 'doomed' });
-    git(work, 'push', '-q', 'origin', 'doomed');
-    git(origin, 'update-ref', '-d', 'refs/heads/doomed');
-    git(origin, 'reflog', 'expire', '--expire=now', '--all');
-    git(origin, 'gc', '-q', '--prune=now');
-    git(work, 'checkout', '-q', '--detach');
-    git(work, 'branch', '-q', '-D', 'doomed');
-    git(work, 'reflog', 'expire', '--expire=now', '--all');
-
-    // On a feature branch: fall back to the merge-base with main.
-    const { head, checkout } = scenario({ 'projects/green/app.js': 'green 4' });
-    let run = await detect(checkout, pushEvent(gone, head, 'refs/heads/feature'));
-    expect(services(run)).toEqual(['green']);
-    expect(run.outputs.base).toBe(base);
-    expect(run.annotations).toEqual([
-      expect.objectContaining({ level: 'warning', message: expect.stringContaining('force-pushed') }),
-    ]);
-
-    // On the default branch itself there is no better base: every service.
-    run = await detect(checkout, pushEvent(gone, head, 'refs/heads/main'));
-    expect(services(run)).toEqual(['blue', 'blue-green', 'green', 'red', 'uni']);
-    expect(run.annotations[0]?.level).toBe('warning');
-    expect(JSON.parse(run.outputs.reasons!).blue).toContain('not found');
-
-    // on-missing-base: fail stops instead.
-    run = await detect(checkout, {
-      ...pushEvent(gone, head, 'refs/heads/feature'),
-      inputs: { 'on-missing-base': 'fail' },
-    });
-    expect(run.code).toBe(1);
-    expect(run.annotations[0]).toMatchObject({ level: 'error', message: expect.stringContaining(gone) });
-  });
-
-  test('the first push of the default branch marks every service', async () => {
-    const { head, checkout } = scenario({ 'projects/green/app.js': 'green 5' });
-    const run = await detect(
-      checkout,
-      pushEvent('0000000000000000000000000000000000000000', head, 'refs/heads/main'),
-    );
-    expect(services(run)).toHaveLength(5);
-  });
 });
 
-describe('pull_request and merge_group', () => {
-  test('a pull request reports what it changes, not what its base gained since', async () => {
-    const { head, checkout } = scenario({ 'projects/blue/app.js': 'pr' });
-    // The base branch moves on after the PR branched off.
-    git(work, 'checkout', '-q', '-B', 'base-moved', base);
-    const baseHead = commit(work, 'green on base', { 'projects/green/app.js': 'base moved' });
-    git(work, 'push', '-q', 'origin', 'base-moved');
-    const run = await detect(checkout, {
-      event: 'pull_request',
-      sha: head,
-      ref: 'refs/pull/7/merge',
-      payload: {
-        pull_request: {
-          number: 7,
-          base: { sha: baseHead, ref: 'base-moved' },
-          head: { sha: head, ref: 'feature' },
-        },
-      },
-    });
-    expect(services(run)).toEqual(['blue']);
-    expect(run.outputs.base).toBe(base);
+describe('shallow checkouts', () => {
+  let w: World;
+  beforeAll(() => {
+    w = world();
+  });
+
+  test('a depth-1 checkout fetches the before commit several commits back', async () => {
+    const { branch, head: first } = scenario(w, { 'projects/green/app.js': 'green 2' });
+    commit(w.work, 'two', { 'docs/a.md': 'a' });
+    const head = commit(w.work, 'three', { 'docs/b.md': 'b' });
+    git(w.work, 'push', '-q', 'origin', `HEAD:refs/heads/${branch}`);
+    const checkout = checkoutClone(w.origin, join(w.root, 'deep-checkout'), { depth: 1, ref: branch });
+    expect(git(checkout, 'rev-parse', '--is-shallow-repository')).toBe('true');
+    const run = await detect(checkout, pushEvent(w.base, head));
+    expect(services(run)).toEqual(['green']);
+    // The green change is two commits behind head, and the action fetched the before commit.
+    expect(git(w.work, 'rev-parse', `${head}~2`)).toBe(first);
+    expect(git(checkout, 'cat-file', '-t', w.base)).toBe('commit');
   });
 
   test('a shallow pull request checkout is deepened step by step until the merge-base is found', async () => {
-    git(work, 'checkout', '-q', '-B', 'long', base);
-    for (let i = 0; i < 70; i++) commit(work, `c${i}`, { 'docs/log.md': `line ${i}` });
-    const head = commit(work, 'blue', { 'projects/blue/app.js': 'long' });
-    git(work, 'push', '-q', 'origin', 'long');
-    const checkout = checkoutClone(origin, join(root, 'long-checkout'), { depth: 1, ref: 'long' });
-    const payload = { pull_request: { base: { sha: base }, head: { sha: head } } };
+    git(w.work, 'checkout', '-q', '-B', 'long', w.base);
+    for (let i = 0; i < 70; i++) commit(w.work, `c${i}`, { 'docs/log.md': `line ${i}` });
+    const head = commit(w.work, 'blue', { 'projects/blue/app.js': 'long' });
+    git(w.work, 'push', '-q', 'origin', 'long');
+    const checkout = checkoutClone(w.origin, join(w.root, 'long-checkout'), { depth: 1, ref: 'long' });
+    const payload = { pull_request: { base: { sha: w.base }, head: { sha: head } } };
     const run = await detect(checkout, { event: 'pull_request', sha: head, payload });
     expect(services(run)).toEqual(['blue']);
     expect(run.stdout).toContain('deepening to 64 commits');
     expect(run.stdout).toContain('deepening to 256 commits');
 
     // With a bound below the distance, it fails and says how to fix it.
-    const shallow = checkoutClone(origin, join(root, 'long-checkout-2'), { depth: 1, ref: 'long' });
+    const shallow = checkoutClone(w.origin, join(w.root, 'long-checkout-2'), { depth: 1, ref: 'long' });
     const bounded = await detect(shallow, {
       event: 'pull_request',
       sha: head,
@@ -292,25 +393,17 @@ describe('pull_request and merge_group', () => {
     expect(bounded.code).toBe(1);
     expect(bounded.annotations[0]?.message).toContain('fetch-depth: 0');
   });
-
-  test('a merge group compares its base with its head', async () => {
-    const { head, checkout } = scenario({ 'projects/red team/app file.js': 'mq' });
-    const run = await detect(checkout, {
-      event: 'merge_group',
-      sha: head,
-      payload: { merge_group: { base_sha: base, head_sha: head } },
-    });
-    expect(services(run)).toEqual(['red']);
-  });
 });
 
-describe('workflow_dispatch, schedule and explicit inputs', () => {
-  test('workflow_dispatch without services reports every service; with services, exactly those', async () => {
-    const { head, checkout } = scenario({});
-    let run = await detect(checkout, { event: 'workflow_dispatch', sha: head });
-    expect(services(run)).toEqual(['blue', 'blue-green', 'green', 'red', 'uni']);
-    expect(run.outputs.base).toBe('');
-    run = await detect(checkout, {
+describe('explicit inputs', () => {
+  let w: World;
+  beforeAll(() => {
+    w = world();
+  });
+
+  test('the services input names exactly those, whatever the event', async () => {
+    const { head, checkout } = scenario(w, {});
+    let run = await detect(checkout, {
       event: 'workflow_dispatch',
       sha: head,
       inputs: { services: 'red\ngreen' },
@@ -321,7 +414,7 @@ describe('workflow_dispatch, schedule and explicit inputs', () => {
   });
 
   test('an unknown service is a clear error', async () => {
-    const { head, checkout } = scenario({});
+    const { head, checkout } = scenario(w, {});
     const run = await detect(checkout, {
       event: 'workflow_dispatch',
       sha: head,
@@ -336,13 +429,17 @@ describe('workflow_dispatch, schedule and explicit inputs', () => {
   });
 
   test('explicit base and head inputs win over the event', async () => {
-    const { head, checkout } = scenario({ 'projects/green/app.js': 'explicit' });
-    const run = await detect(checkout, { event: 'workflow_dispatch', sha: head, inputs: { base, head } });
+    const { head, checkout } = scenario(w, { 'projects/green/app.js': 'explicit' });
+    const run = await detect(checkout, {
+      event: 'workflow_dispatch',
+      sha: head,
+      inputs: { base: w.base, head },
+    });
     expect(services(run)).toEqual(['green']);
   });
 
   test('a ref that looks like an option never reaches git as one', async () => {
-    const { head, checkout } = scenario({});
+    const { head, checkout } = scenario(w, {});
     const run = await detect(checkout, {
       event: 'push',
       sha: head,
@@ -353,10 +450,10 @@ describe('workflow_dispatch, schedule and explicit inputs', () => {
   });
 
   test('a bad config names the file, the key and the line', async () => {
-    const { head, checkout } = scenario({
+    const { head, checkout } = scenario(w, {
       '.github/sd-actions.yml': CONFIG.replace('projects/green,', '../green,'),
     });
-    const run = await detect(checkout, pushEvent(base, head));
+    const run = await detect(checkout, pushEvent(w.base, head));
     expect(run.code).toBe(1);
     expect(run.annotations[0]).toMatchObject({
       level: 'error',
@@ -368,6 +465,11 @@ describe('workflow_dispatch, schedule and explicit inputs', () => {
 });
 
 describe('the config parse', () => {
+  let w: World;
+  beforeAll(() => {
+    w = world();
+  });
+
   test('a valid config does not load the yaml library; an invalid one does, for the line of its message', async () => {
     const dist = join(ROOT, 'actions/detect-changed-service/dist');
     // The yaml library (and the reading with positions) sits in chunks of its own.
@@ -378,10 +480,10 @@ describe('the config parse', () => {
     expect(yamlChunks.length).toBeGreaterThanOrEqual(1);
     expect(readFileSync(join(dist, 'index.js'), 'utf8')).not.toMatch(/LineCounter|Map keys must be unique/);
 
-    const { head, checkout } = scenario({ 'projects/blue/app.js': 'blue 3' });
+    const { head, checkout } = scenario(w, { 'projects/blue/app.js': 'blue 3' });
     const bad = join(checkout, 'bad-config.yml');
     writeFileSync(bad, 'services:\n  blue: { path: projects/blue }\n  red: { path: 42 }\n');
-    const full = await detect(checkout, { ...pushEvent(base, head), inputs: { config: bad } });
+    const full = await detect(checkout, { ...pushEvent(w.base, head), inputs: { config: bad } });
     expect(full.code).toBe(1);
     expect(full.annotations[0]?.message).toBe(
       'bad-config.yml: services.red.path: 42 is not a non-empty string',
@@ -389,15 +491,15 @@ describe('the config parse', () => {
     expect(full.annotations[0]?.properties).toMatchObject({ file: 'bad-config.yml', line: '3' });
 
     // Without those chunks: a valid config still works, an invalid one cannot be reported.
-    const copy = join(root, 'detect-without-yaml');
+    const copy = join(w.root, 'detect-without-yaml');
     mkdirSync(copy);
     cpSync(join(ROOT, 'actions/detect-changed-service/action.yml'), join(copy, 'action.yml'));
     cpSync(dist, join(copy, 'dist'), { recursive: true });
     for (const chunk of yamlChunks) rmSync(join(copy, 'dist', chunk));
-    const lean = await detect(checkout, { ...pushEvent(base, head), actionDir: relative(ROOT, copy) });
+    const lean = await detect(checkout, { ...pushEvent(w.base, head), actionDir: relative(ROOT, copy) });
     expect(services(lean)).toEqual(['blue']);
     const broken = await detect(checkout, {
-      ...pushEvent(base, head),
+      ...pushEvent(w.base, head),
       inputs: { config: bad },
       actionDir: relative(ROOT, copy),
     });

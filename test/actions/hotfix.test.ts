@@ -61,6 +61,14 @@ beforeAll(() => {
 
 afterAll(() => removeDir(root));
 
+/**
+ * What the first test leaves: blue 1.6.1 (fix1 on release/blue-1.6). Tests that start from it make
+ * it themselves when run alone (`-t`); after the first test it is already there.
+ */
+async function blue161(): Promise<void> {
+  if (git(origin, 'tag', '--list', 'blue/1.6.1') === '') ok(await hotfix({ service: 'blue', commits: fix1 }));
+}
+
 test('the first hotfix creates the release branch from the tag, picks, and tags 1.6.1 atomically', async () => {
   const run = ok(await hotfix({ service: 'blue', commits: fix1.slice(0, 7) }, 1));
   expect(run.outputs).toMatchObject({
@@ -82,6 +90,7 @@ test('the first hotfix creates the release branch from the tag, picks, and tags 
 });
 
 test('a re-run is a no-op that says so', async () => {
+  await blue161();
   const before = refs();
   const run = ok(await hotfix({ service: 'blue', commits: fix1 }));
   expect(run.outputs).toMatchObject({ version: '1.6.1', tag: 'blue/1.6.1', changed: 'false' });
@@ -90,6 +99,7 @@ test('a re-run is a no-op that says so', async () => {
 });
 
 test('the next hotfix goes on the existing branch as 1.6.2', async () => {
+  await blue161();
   const run = ok(await hotfix({ service: 'blue', commits: fix2 }));
   expect(run.outputs).toMatchObject({ version: '1.6.2', 'base-version': '1.6.1' });
   expect(git(origin, 'rev-parse', `${run.outputs.commit}^`)).toBe(
@@ -136,6 +146,7 @@ test.each([
 });
 
 test('a commit the release line already holds says so, and which commit holds it; nothing changes', async () => {
+  await blue161();
   // c1 is where the 1.6 line was cut; `again` makes fix1's change once more on main (same patch).
   commit(work, 'revert the timeout', { 'projects/blue/config.txt': 'timeout=10\n' });
   const again = commit(work, 'fix(blue): timeout, again', { 'projects/blue/config.txt': 'timeout=30\n' });

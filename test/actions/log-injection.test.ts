@@ -134,7 +134,8 @@ environments:
         `\n    promotedBy: "ada\\n::warning title=INJECTED::forged\\n##[error]legacy"$1`,
       )
       .replace(/image: (.*)\n/, 'image: "$1\\n::warning title=INJECTED::forged ##[add-mask]blue"\n');
-    expect(forged).not.toBe(text);
+    // Both forged fields made it into the edit (the injected lines, not the original text).
+    expect(forged.match(/::warning title=INJECTED::forged/g)).toHaveLength(2);
     writeFileSync(path, forged);
     git(edit, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qam', 'hand edit');
     git(edit, 'push', '-q', 'origin', 'HEAD:gitops/dev-auto-update');

@@ -80,6 +80,15 @@ beforeAll(() => {
 afterAll(() => removeDir(root));
 
 describe('first promotion and re-runs', () => {
+  /**
+   * What the first test leaves: blue sha-abc1234 in dev. The later tests start from it, making it
+   * themselves when they run alone (`-t`); after the first test it is already there.
+   */
+  async function blueInDev(): Promise<void> {
+    if (git(origin, 'for-each-ref', 'refs/heads/gitops/dev-auto-update') === '')
+      ok(await promote({ service: 'blue', environment: 'dev', version: 'sha-abc1234', digest: digest('a') }));
+  }
+
   test('creates the environment branch as an orphan holding only the manifest', async () => {
     const head = git(workspace, 'rev-parse', 'HEAD');
     const run = ok(
@@ -132,6 +141,7 @@ describe('first promotion and re-runs', () => {
   });
 
   test('a re-run is a no-op that says so', async () => {
+    await blueInDev();
     const before = lsRemote();
     const run = ok(
       await promote({ service: 'blue', environment: 'dev', version: 'sha-abc1234', digest: digest('a') }),
@@ -143,6 +153,7 @@ describe('first promotion and re-runs', () => {
   });
 
   test('a dry run shows the exact diff and pushes nothing', async () => {
+    await blueInDev();
     const before = lsRemote();
     const run = ok(
       await promote({
@@ -168,6 +179,7 @@ describe('first promotion and re-runs', () => {
   });
 
   test('a second service is appended and the history stays linear', async () => {
+    await blueInDev();
     const run = ok(
       await promote({ service: 'green', environment: 'dev', version: 'sha-1111111', digest: digest('c') }),
     );

@@ -92,8 +92,14 @@ function manifest(branch: string, env: string): string {
 let c1: string;
 let d1: string;
 
-beforeAll(async () => {
+/**
+ * A new origin and registry with every service's first commit (c1) and blue's build of it (d1).
+ * Each describe starts from one in its beforeAll, so no describe sees what another left behind.
+ */
+const roots: string[] = [];
+async function freshWorld(): Promise<void> {
   root = tempDir('promote-');
+  roots.push(root);
   registryDir = join(root, 'registry');
   registry = new OciLayoutRegistry(registryDir, { baseDir: root });
   ({ origin, work } = originAndClone(root));
@@ -102,11 +108,41 @@ beforeAll(async () => {
   c1 = commit(work, 'feat: first', files);
   git(work, 'push', '-q', 'origin', 'main');
   d1 = await build('blue', c1);
-});
+}
 
-afterAll(() => removeDir(root));
+afterAll(() => roots.forEach(removeDir));
+
+const hasRef = (ref: string) => git(origin, 'for-each-ref', ref) !== '';
+
+/**
+ * The states the chain's tests start from, each reached by the promotions the tests before it
+ * make. Re-runs converge, so a test runs alone (`-t`) or after the others alike: what is already
+ * there is left as it is.
+ */
+async function blueInDev(): Promise<void> {
+  if (!hasRef('refs/heads/gitops/dev-auto-update'))
+    ok(await promote({ service: 'blue', to: 'dev', digest: d1, 'source-commit': c1 }));
+}
+async function blueInStaging(): Promise<void> {
+  await blueInDev();
+  if (!hasRef('refs/tags/blue/1.6.0'))
+    ok(await promote({ service: 'blue', to: 'staging', version: '1.6.0' }));
+}
+/** Blue 1.6.0 in production (past the soak), then 1.7.0 of a later commit (c4) in dev and staging. */
+async function blueReleasedTwice(): Promise<void> {
+  await blueInStaging();
+  const reached = Date.parse(/promotedAt: (\S+)/.exec(manifest('gitops/staging-releases', 'staging'))![1]!);
+  ok(await promote({ service: 'blue', to: 'production' }, { now: new Date(reached + 2 * 3600e3) }));
+  const c4 = commit(work, 'feat(blue): second release', { 'projects/blue/app.txt': 'blue 4\n' });
+  git(work, 'push', '-q', 'origin', 'main');
+  const d4 = await build('blue', c4);
+  ok(await promote({ service: 'blue', to: 'dev', digest: d4, 'source-commit': c4 }));
+  ok(await promote({ service: 'blue', to: 'staging', version: '1.7.0' }));
+}
 
 describe('the promotion chain', () => {
+  beforeAll(freshWorld);
+
   test('dev takes the build: manifest entry, the moving dev tag, no git tag', async () => {
     const run = ok(await promote({ service: 'blue', to: 'dev', digest: d1, 'source-commit': c1 }));
     expect(run.outputs).toMatchObject({
@@ -125,6 +161,7 @@ describe('the promotion chain', () => {
   });
 
   test('staging cuts 1.6.0: registry tag, manifest, git tag and release branch on the source commit', async () => {
+    await blueInDev();
     const run = ok(await promote({ service: 'blue', to: 'staging', version: '1.6.0' }));
     expect(run.outputs).toMatchObject({
       version: '1.6.0',
@@ -147,6 +184,7 @@ describe('the promotion chain', () => {
   });
 
   test('a re-run is a no-op that says so', async () => {
+    await blueInStaging();
     const before = await snapshot();
     const run = ok(await promote({ service: 'blue', to: 'staging', version: '1.6.0' }));
     expect(run.outputs.changed).toBe('false');
@@ -155,6 +193,7 @@ describe('the promotion chain', () => {
   });
 
   test('production waits for the soak, then takes 1.6.0 from staging with the prd tag', async () => {
+    await blueInStaging();
     const before = await snapshot();
     const reached = Date.parse(/promotedAt: (\S+)/.exec(manifest('gitops/staging-releases', 'staging'))![1]!);
     const early = await promote(
@@ -176,6 +215,7 @@ describe('the promotion chain', () => {
   });
 
   test('dry-run shows the diff and changes nothing', async () => {
+    await blueInStaging();
     const c2 = commit(work, 'fix(blue): rounding', { 'projects/blue/app.txt': 'blue 2\n' });
     git(work, 'push', '-q', 'origin', 'main');
     const d2 = await build('blue', c2);
@@ -189,6 +229,7 @@ describe('the promotion chain', () => {
   });
 
   test('version: auto bumps from conventional commits under the service since its last release', async () => {
+    await blueInStaging();
     commit(work, 'feat(billing): shared invoices', { 'libs/bill/invoice.txt': 'invoice\n' });
     commit(work, 'feat(green)!: breaking green', { 'projects/green/app.txt': 'green 2\n' });
     const c4 = commit(work, 'docs: readme', { 'README.md': 'docs\n' });
@@ -205,6 +246,11 @@ describe('the promotion chain', () => {
 });
 
 describe('refusals change nothing', () => {
+  beforeAll(async () => {
+    await freshWorld();
+    await blueReleasedTwice();
+  });
+
   test.each([
     [
       { service: 'bleu', to: 'staging', version: '2.0.0' },
@@ -298,6 +344,8 @@ describe('refusals change nothing', () => {
 });
 
 describe('crash safety and concurrency', () => {
+  beforeAll(freshWorld);
+
   test('killed after the retag and before the push, a re-run ends where an uninterrupted run would', async () => {
     const c5 = commit(work, 'fix(blue): crash test', { 'projects/blue/app.txt': 'blue 5\n' });
     git(work, 'push', '-q', 'origin', 'main');
@@ -406,16 +454,16 @@ describe('against a real docker-registry with basic auth', () => {
 });
 
 describe('override-soak: an emergency skips the soak, on the record', () => {
-  // svc01 is in dev after the concurrency test above.
   const refs = () => git(origin, 'for-each-ref', '--format=%(refname) %(objectname)');
   let reached: number;
 
   beforeAll(async () => {
-    // Undo the hand-corrupted production manifest of the refusal tests above.
-    const scratch = join(root, 'repair');
-    checkoutClone(origin, scratch, { ref: 'gitops/production-releases' });
-    git(scratch, 'revert', '--no-edit', 'HEAD');
-    git(scratch, 'push', '-q', 'origin', 'HEAD:gitops/production-releases');
+    await freshWorld();
+    // svc01 and svc02 in dev; svc01 just reached staging.
+    for (const service of ['svc01', 'svc02']) {
+      const digest = await build(service, c1);
+      ok(await promote({ service, to: 'dev', digest, 'source-commit': c1 }));
+    }
     ok(await promote({ service: 'svc01', to: 'staging', version: '1.0.0' }));
     const text = manifest('gitops/staging-releases', 'staging');
     reached = Date.parse(/svc01:\n(?: {4}.*\n)*? {4}promotedAt: (\S+)/.exec(text)![1]!);
@@ -501,6 +549,8 @@ describe('override-soak: an emergency skips the soak, on the record', () => {
 });
 
 describe('a push the remote refuses', () => {
+  beforeAll(freshWorld);
+
   test('names contents: write, says the registry tags already moved, and a re-run completes it', async () => {
     const hook = join(origin, 'hooks', 'pre-receive');
     writeFileSync(

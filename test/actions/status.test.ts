@@ -35,7 +35,10 @@ beforeAll(async () => {
   await write('blue', 'staging', '1.0.0', D(1));
   await write('green', 'dev', 'sha-2222222', D(2));
   await write('green', 'staging', '2.0.0', D(3));
-  expect(origin).toBeTruthy();
+  // Each promotion above is one commit pushed to its environment's branch on origin.
+  expect(C).toMatch(/^[0-9a-f]{40}$/);
+  expect(git(origin, 'rev-list', '--count', 'gitops/dev-auto-update')).toBe('2');
+  expect(git(origin, 'rev-list', '--count', 'gitops/staging-releases')).toBe('2');
 });
 
 afterAll(() => removeDir(root));

