@@ -7,6 +7,7 @@ import {
   UserError,
   type ServiceChange,
   literalServicePaths,
+  MATRIX_JOB_LIMIT,
   missingServicePaths,
 } from '@sd-actions/core';
 import {
@@ -46,6 +47,7 @@ export async function run(): Promise<void> {
     maxDepth: getInteger('max-fetch-depth', 4096, 1),
     onMissingBase: getEnum('on-missing-base', ['fallback', 'fail'] as const, 'fallback'),
   };
+  const maxJobs = getInteger('max-jobs', MATRIX_JOB_LIMIT, 1, MATRIX_JOB_LIMIT);
 
   let changes: ServiceChange[];
   let base = '';
@@ -94,5 +96,5 @@ export async function run(): Promise<void> {
     }
   }
 
-  await report({ config, changes, base, head, source, fileCount });
+  await report({ config, changes, base, head, source, fileCount, maxJobs });
 }
