@@ -7,3 +7,4 @@ export * from './paths-at.js';
 export * from './contains.js';
 export * from './reach.js';
 export * from './process.js';
+export * from './update-branch-many.js';
