@@ -14,12 +14,15 @@ import { DIGEST, openRegistry, retag, TAG, type Manifest } from '@sd-actions/reg
 import { build } from './build.js';
 import { buildTag, createdAt, ociLabels, requestedTags } from './plan.js';
 import { report, summary } from './report.js';
+import { runMany, servicesInput } from './many.js';
 
 /** The action: read and validate the inputs, act, set the outputs, write the summary. */
 export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
   const config = await loadConfigFile(workspace, configInput());
+  const many = servicesInput(config);
+  if (many) return runMany(config, many);
   const service = requireService(config, getString('service', { required: true }), 'service');
   const sourceSha = getString('source-sha') ?? context.sha;
   if (!sourceSha) throw new UserError('Input "source-sha" is required when GITHUB_SHA is not set');
@@ -126,6 +129,7 @@ export async function run(): Promise<void> {
     if (!digestInput) known.set(fromTag ?? shaTag, digest);
     const tags = await registry.tagsOf(repository, digest, known);
     report({ image, manifest, shaTag, built, plan, tags, labels, service: service.name });
+    log.setOutput('digests', JSON.stringify({ [service.name]: manifest.digest }));
     await writeSummary(summary({ image, manifest, shaTag, built, plan, service: service.name }));
   } catch (err) {
     // A registry that refuses us: say which permission is missing (packages: write, the ECR actions).
