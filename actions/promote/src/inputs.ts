@@ -7,6 +7,7 @@ import {
   parseDeployFileSpec,
   requireEnvironment,
   requireService,
+  show,
   UserError,
   validateCommitSha,
   validateDigest,
@@ -19,6 +20,7 @@ import {
 } from '@sd-actions/core';
 import {
   getBoolean,
+  getJson,
   getList,
   getString,
   configInput,
@@ -47,6 +49,11 @@ export interface PromoteInputs {
   allowQuarantined: boolean;
   deployments: boolean;
   gate: ApprovalGate;
+  /**
+   * Input `services` (from-build mode only): the chunk's services with their digests (input
+   * `digests`). `service` is then the chunk's first service.
+   */
+  batch?: { services: ServiceConfig[]; digests: Map<string, string> };
 }
 
 /** The error for refused rules: nothing was changed. */
@@ -62,7 +69,8 @@ export async function readInputs(): Promise<PromoteInputs> {
 
   // Inputs and config first: a mistake here changes nothing anywhere.
   const config = await loadConfigFile(workspace, configInput());
-  const service = requireService(config, getString('service', { required: true }));
+  const batch = readBatch(config);
+  const service = batch?.services[0] ?? requireService(config, getString('service', { required: true }));
   const to = requireEnvironment(config, getString('to', { required: true }), 'to');
   const fromInput = getString('from');
   const fromName = fromInput ?? to.from;
@@ -76,13 +84,13 @@ export async function readInputs(): Promise<PromoteInputs> {
     throw new UserError(
       `Input "version": ${JSON.stringify(versionInput)} is not valid; expected semver like 1.6.0, a build tag like sha-abc1234, or auto`,
     );
-  const digestInput = getString('digest');
+  const digestInput = getString('digest') ?? (batch ? undefined : digestOf(service.name));
   if (digestInput !== undefined) validateDigest(digestInput);
   const sourceInput = getString('source-commit');
   if (sourceInput !== undefined) validateCommitSha(sourceInput);
-  if (digestInput && !sourceInput)
+  if ((digestInput || batch) && !sourceInput)
     throw new UserError(
-      'Input "source-commit" is required with "digest": the manifest records the commit a build came from',
+      `Input "source-commit" is required with "${batch ? 'services' : 'digest'}": the manifest records the commit a build came from`,
     );
   const imageInput = getString('image');
   if (imageInput !== undefined && imageInput !== imageRepository(config, service))
@@ -119,5 +127,63 @@ export async function readInputs(): Promise<PromoteInputs> {
     allowQuarantined,
     deployments,
     gate,
+    batch,
   };
+}
+
+/** Input `digests`: a JSON object from service to digest (build-once-tag's `digests` output). */
+function readDigests(): Map<string, string> | undefined {
+  const parsed = getJson<unknown>('digests');
+  if (parsed === undefined) return undefined;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new UserError(
+      `Input "digests": ${show(getString('digests'))} is not valid; expected a JSON object from service to digest, e.g. {"blue":"sha256:…"} (build-once-tag's digests output)`,
+    );
+  const digests = new Map<string, string>();
+  for (const [name, digest] of Object.entries(parsed)) {
+    if (typeof digest !== 'string')
+      throw new UserError(
+        `Input "digests": the digest of ${show(name)} is not a string; expected sha256:<64 hex digits>`,
+      );
+    validateDigest(digest);
+    digests.set(name, digest);
+  }
+  return digests;
+}
+
+/** A single service's digest from input `digests` (when `digest` is empty), if given. */
+function digestOf(service: string): string | undefined {
+  const digests = readDigests();
+  if (!digests) return undefined;
+  const digest = digests.get(service);
+  if (!digest)
+    throw new UserError(
+      `Input "digests": no digest for ${show(service)}; expected build-once-tag's digests output for it`,
+    );
+  return digest;
+}
+
+/** Inputs `services` + `digests`: a chunk promoted from its builds; exclusive with `service`. */
+function readBatch(config: Config): PromoteInputs['batch'] {
+  const names = [...new Set(getList('services'))];
+  if (names.length === 0) return undefined;
+  if (getString('service') !== undefined)
+    throw new UserError(
+      'Inputs "service" and "services" were both given; expected exactly one non-empty (a workflow may pass both from a matrix entry that sets only one)',
+    );
+  for (const input of ['digest', 'from', 'version', 'image', 'files', 'override-soak'])
+    if (input === 'override-soak' ? getBoolean(input) : getString(input) !== undefined)
+      throw new UserError(
+        `Input "${input}" cannot be combined with "services": a chunk is promoted from its builds (digests and source-commit) only; promote one service per step to use "${input}"`,
+      );
+  const services = names.map((name) => requireService(config, name, 'services'));
+  const digests = readDigests();
+  if (!digests)
+    throw new UserError('Input "digests" is required with "services": pass build-once-tag\'s digests output');
+  const missing = names.filter((name) => !digests.has(name));
+  if (missing.length > 0)
+    throw new UserError(
+      `Input "digests": no digest for ${missing.map((n) => show(n)).join(', ')}; expected build-once-tag's digests output for every service of "services"`,
+    );
+  return { services, digests };
 }

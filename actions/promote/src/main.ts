@@ -16,6 +16,7 @@ import { ScratchRepo } from '@sd-actions/git';
 import { resolveRemote } from '@sd-actions/gitops';
 import { openRegistry } from '@sd-actions/registry';
 import { readInputs } from './inputs.js';
+import { runBatch } from './batch.js';
 import { announce, planPromotion } from './plan.js';
 import { manifestStep, releaseStep, retagStep } from './steps.js';
 import { report } from './summary.js';
@@ -30,6 +31,7 @@ export async function run(): Promise<void> {
   const registry = openRegistry(config.registry, { workspace, credentials });
   const progress: PromotionProgress = { done: [] };
   try {
+    if (inp.batch) return await runBatch(inp, repo, registry, remote, progress);
     const build =
       inp.digestInput && inp.sourceInput ? { digest: inp.digestInput, commit: inp.sourceInput } : undefined;
     const plan = await planPromotion(inp, inp.service, repo, remote, build);
