@@ -242,3 +242,72 @@ describe('end to end: detect → build-once-tag services → promote services/di
     expect(git(origin, 'rev-list', '--count', DEV)).toBe(String(E2E_COUNT));
   });
 });
+
+describe('a chunk: failures and refusals', () => {
+  let repo: Monorepo;
+  beforeAll(async () => {
+    repo = await monorepo('failures', 6);
+  });
+
+  test('build-once-tag: one failing service does not stop the others; the step names it', async () => {
+    const run = await runAction('build-once-tag', {
+      workspace: repo.work,
+      sha: repo.initial,
+      inputs: {
+        services: '["s0001","s0002","s0004"]',
+        'build-command': `test "$SERVICE" != s0002 && ${SAMPLE_BUILD}`,
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(Object.keys(JSON.parse(run.outputs.digests!) as object)).toEqual(['s0001', 's0004']);
+    const errors = run.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+    expect(errors.at(-1)).toMatch(/1 of 3 services failed: s0002/);
+    expect(run.summary).toMatch(/\| s0002 \|.*failed/);
+  });
+
+  test.each([
+    [{ service: 's0001', services: '["s0002"]' }, /Inputs "service" and "services" were both given/],
+    [{ service: '', services: '' }, /Input "service" or "services" is required/],
+    [{ services: '["s0001","nope"]' }, /Input "services": "nope" is not a service/],
+  ])('build-once-tag refuses %p', async (inputs, message) => {
+    const run = await runAction('build-once-tag', { workspace: repo.work, sha: repo.head, inputs });
+    expect(run.code).toBe(1);
+    expect(run.annotations.map((a) => a.message).join('\n')).toMatch(message);
+  });
+
+  test('promote refuses the whole chunk, changing nothing, when one digest is not in the registry', async () => {
+    const refs = git(repo.origin, 'for-each-ref');
+    const good = `sha256:${'0'.repeat(64)}`;
+    const run = await runAction('promote', {
+      actionDir: 'promote',
+      workspace: repo.work,
+      sha: repo.head,
+      inputs: {
+        services: '["s0000","s0001"]',
+        digests: JSON.stringify({ s0000: good, s0001: good }),
+        to: 'dev',
+        'source-commit': repo.head,
+        deployments: 'false',
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.annotations.map((a) => a.message).join('\n')).toMatch(
+      /refused, nothing was changed: not in the oci-layout registry: .*s0000@sha256:0+, .*s0001@/,
+    );
+    expect(git(repo.origin, 'for-each-ref')).toBe(refs);
+    const missing = await runAction('promote', {
+      actionDir: 'promote',
+      workspace: repo.work,
+      sha: repo.head,
+      inputs: {
+        services: '["s0000","s0001"]',
+        digests: JSON.stringify({ s0000: good }),
+        to: 'dev',
+        'source-commit': repo.head,
+      },
+    });
+    expect(missing.annotations.map((a) => a.message).join('\n')).toMatch(
+      /Input "digests": no digest for "s0001"/,
+    );
+  });
+});

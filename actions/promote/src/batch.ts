@@ -148,6 +148,16 @@ export async function runBatch(
   const plans = await planBatch(inp, repo, remote);
   for (const p of plans) announce(inp, p);
 
+  // Every digest must be in the registry before the first tag is written.
+  const absent: string[] = [];
+  for (const p of plans)
+    if (!(await registry.getManifest(p.service.image, p.artifact.digest)))
+      absent.push(`${p.image}@${p.artifact.digest}`);
+  if (absent.length > 0)
+    throw new UserError(
+      `Promotion of ${plans.length} services to ${to.name} refused, nothing was changed: not in the ${config.registry.type} registry: ${absent.join(', ')}; were they pushed (build-once-tag)?`,
+    );
+
   // 3. Registry, service by service.
   const tagPlans = new Map<string, TagAction[]>();
   for (const p of plans) {
