@@ -1,6 +1,6 @@
 /** Run the user's build command for build-once-tag, with our values passed only as environment variables. */
-import { UserError } from '@sd-actions/core';
-import { log, runProcess } from '@sd-actions/action-kit';
+import { UserError, type Config, type ServiceConfig } from '@sd-actions/core';
+import { log, runProcess, type readRegistryCredentials } from '@sd-actions/action-kit';
 
 export async function build(
   command: string,
@@ -22,4 +22,33 @@ export async function build(
     throw new UserError(
       `Input "build-command" exited with code ${result.code}; ${vars.IMAGE}:${vars.TAG} was not built (see the log above)`,
     );
+}
+
+/** The environment variables the build command gets (README: build-once-tag). */
+export function buildVariables(
+  config: Config,
+  service: ServiceConfig,
+  o: {
+    image: string;
+    shaTag: string;
+    sourceSha: string;
+    labels: string[];
+    credentials: ReturnType<typeof readRegistryCredentials>;
+  },
+): Record<string, string> {
+  return {
+    IMAGE: o.image,
+    TAG: o.shaTag,
+    SERVICE: service.name,
+    SOURCE_SHA: o.sourceSha,
+    CONTEXT: service.path,
+    LABELS: o.labels.join('\n'),
+    REGISTRY_TYPE: config.registry.type,
+    REGISTRY_URL: config.registry.url,
+    REGISTRY_INSECURE: String(config.registry.insecure),
+    REPOSITORY: service.image,
+    ...(o.credentials
+      ? { REGISTRY_USERNAME: o.credentials.username, REGISTRY_PASSWORD: o.credentials.password ?? '' }
+      : {}),
+  };
 }

@@ -11,16 +11,19 @@ import {
   writeSummary,
 } from '@sd-actions/action-kit';
 import { DIGEST, openRegistry, retag, TAG, type Manifest } from '@sd-actions/registry';
-import { build } from './build.js';
+import { build, buildVariables } from './build.js';
 import { buildOnce } from './build-lock.js';
 import { buildTag, createdAt, ociLabels, requestedTags } from './plan.js';
 import { report, summary } from './report.js';
+import { runMany, servicesInput } from './many.js';
 
 /** The action: read and validate the inputs, act, set the outputs, write the summary. */
 export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
   const config = await loadConfigFile(workspace, configInput());
+  const many = servicesInput(config);
+  if (many) return runMany(config, many);
   const service = requireService(config, getString('service', { required: true }), 'service');
   const sourceSha = getString('source-sha') ?? context.sha;
   if (!sourceSha) throw new UserError('Input "source-sha" is required when GITHUB_SHA is not set');
@@ -76,21 +79,7 @@ export async function run(): Promise<void> {
           () =>
             build(
               buildCommand,
-              {
-                IMAGE: image,
-                TAG: shaTag,
-                SERVICE: service.name,
-                SOURCE_SHA: sourceSha,
-                CONTEXT: service.path,
-                LABELS: labels.join('\n'),
-                REGISTRY_TYPE: config.registry.type,
-                REGISTRY_URL: config.registry.url,
-                REGISTRY_INSECURE: String(config.registry.insecure),
-                REPOSITORY: repository,
-                ...(credentials
-                  ? { REGISTRY_USERNAME: credentials.username, REGISTRY_PASSWORD: credentials.password ?? '' }
-                  : {}),
-              },
+              buildVariables(config, service, { image, shaTag, sourceSha, labels, credentials }),
               workspace,
             ),
         ));
@@ -124,6 +113,7 @@ export async function run(): Promise<void> {
     if (!digestInput) known.set(fromTag ?? shaTag, digest);
     const tags = await registry.tagsOf(repository, digest, known);
     report({ image, manifest, shaTag, built, plan, tags, labels, service: service.name });
+    log.setOutput('digests', JSON.stringify({ [service.name]: manifest.digest }));
     await writeSummary(summary({ image, manifest, shaTag, built, plan, service: service.name }));
   } catch (err) {
     // A registry that refuses us: say which permission is missing (packages: write, the ECR actions).

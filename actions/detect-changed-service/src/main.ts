@@ -1,60 +1,29 @@
 import {
   allServices,
   ChangeMatcher,
-  describeReason,
-  imageRepository,
   parseConfig,
-  planComparison,
   requireService,
   show,
   UserError,
-  type ComparePlan,
   type ServiceChange,
   literalServicePaths,
+  MATRIX_JOB_LIMIT,
   missingServicePaths,
 } from '@sd-actions/core';
 import {
-  code,
   log,
   getEnum,
   getInteger,
   getList,
   getString,
-  markdownTable,
   configInput,
   readConfigFile,
   readContext,
-  writeSummary,
 } from '@sd-actions/action-kit';
 import { Git, pathsAt } from '@sd-actions/git';
-import { changedFiles, ensureCommit, probeComparison, resolveComparison, type Probe } from './resolve.js';
-
-const remote = 'origin';
-
-function plan(context: ReturnType<typeof readContext>, requested: string[]): ComparePlan {
-  return planComparison({
-    eventName: context.eventName,
-    payload: context.payload,
-    sha: context.sha,
-    ref: context.ref,
-    base: getString('base'),
-    head: getString('head'),
-    services: requested,
-    defaultBranch: getString('default-branch'),
-    remote,
-  });
-}
-
-/** The read-only git probes of a diff plan, started before the config is parsed; none if unsure. */
-function probeEarly(git: Git, context: ReturnType<typeof readContext>): Probe | undefined {
-  if (getString('compare-to-environment') !== undefined) return undefined;
-  try {
-    const early = plan(context, getList('services'));
-    return early.kind === 'diff' ? probeComparison(git, early) : undefined;
-  } catch {
-    return undefined; // reported in order below
-  }
-}
+import { changedFiles, ensureCommit, resolveComparison } from './resolve.js';
+import { plan, probeEarly, remote } from './plan.js';
+import { report } from './summary.js';
 
 /** The action: read and validate the inputs, act, set the outputs, write the summary. */
 export async function run(): Promise<void> {
@@ -78,6 +47,7 @@ export async function run(): Promise<void> {
     maxDepth: getInteger('max-fetch-depth', 4096, 1),
     onMissingBase: getEnum('on-missing-base', ['fallback', 'fail'] as const, 'fallback'),
   };
+  const maxJobs = getInteger('max-jobs', MATRIX_JOB_LIMIT, 1, MATRIX_JOB_LIMIT);
 
   let changes: ServiceChange[];
   let base = '';
@@ -126,40 +96,5 @@ export async function run(): Promise<void> {
     }
   }
 
-  const names = changes.map((c) => c.service.name);
-  const include = changes.map((c) => ({
-    service: c.service.name,
-    path: c.service.path,
-    image: imageRepository(config, c.service),
-  }));
-  const reasons = Object.fromEntries(changes.map((c) => [c.service.name, describeReason(c.reason)]));
-  log.setOutput('services', JSON.stringify(names));
-  log.setOutput('matrix', JSON.stringify({ include }));
-  log.setOutput('any-changed', names.length > 0 ? 'true' : 'false');
-  log.setOutput('reasons', JSON.stringify(reasons));
-  log.setOutput('base', base);
-  log.setOutput('head', head);
-  log.setOutput('base-source', source);
-
-  const range = base ? `${base.slice(0, 7)}..${head.slice(0, 7)}` : 'no comparison';
-  log.info(
-    `${names.length} of ${config.services.size} services changed (${range}; ${source})${fileCount === undefined ? '' : `, ${fileCount} files`}`,
-  );
-  for (const c of changes) log.info(`  ${c.service.name}: ${reasons[c.service.name]}`);
-
-  const heading = `### Changed services: ${names.length} of ${config.services.size}\n\n`;
-  const how = `Compared ${base ? `${code(base.slice(0, 12)).html}..${code(head.slice(0, 12)).html}` : 'nothing'} — ${source}${fileCount === undefined ? '' : ` (${fileCount} changed files)`}.\n\n`;
-  const table =
-    changes.length > 0
-      ? markdownTable(
-          ['Service', 'Path', 'Image', 'Why'],
-          changes.map((c) => [
-            c.service.name,
-            code(c.service.path),
-            code(imageRepository(config, c.service)),
-            reasons[c.service.name] ?? '',
-          ]),
-        )
-      : '_No service changed._\n';
-  await writeSummary(heading + how + table);
+  await report({ config, changes, base, head, source, fileCount, maxJobs });
 }

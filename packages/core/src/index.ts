@@ -34,3 +34,4 @@ export * from './notify-config.js';
 export * from './notify-message.js';
 export * from './promotion-gates.js';
 export * from './rollback-apply.js';
+export * from './matrix.js';

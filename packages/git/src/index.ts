@@ -10,3 +10,4 @@ export * from './process.js';
 export * from './build-claim.js';
 export * from './build-turn.js';
 export * from './combine.js';
+export * from './update-branch-many.js';

@@ -173,6 +173,70 @@ export class ScratchRepo {
   }
 
   /**
+   * A chain of commits on top of `parent`, each with its own files and message, the next built on
+   * the one before (linear history). A step whose files change nothing is skipped (no commit).
+   * Returns the commits made, in order, with the index of the step each came from.
+   *
+   * Two git processes however long the chain: one `ls-tree` for the modes and blob ids of every
+   * path involved, then one `fast-import` writing all blobs and commits.
+   */
+  async commitChain(
+    parent: string | undefined,
+    steps: readonly { files: Record<string, string>; message: string }[],
+  ): Promise<{ step: number; commit: string }[]> {
+    const paths = [...new Set(steps.flatMap((s) => Object.keys(s.files)))];
+    const existing = new Map<string, { mode: string; oid: string }>();
+    if (parent && paths.length > 0) {
+      const listed = await this.git.exec(['ls-tree', '-z', '--end-of-options', parent, '--', ...paths]);
+      if (listed.code !== 0) throw new GitError(['ls-tree', parent], listed.code, listed.stderr);
+      for (const record of listed.stdout.toString('utf8').split('\0')) {
+        const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(record);
+        if (m) existing.set(m[4]!, { mode: m[1]!, oid: m[3]! });
+      }
+    }
+    const algorithm = parent?.length === 64 ? 'sha256' : 'sha1';
+    const blobId = (text: string) => {
+      const bytes = Buffer.from(text, 'utf8');
+      return createHash(algorithm).update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+    };
+    // The blob ids along the chain, in memory: a step that changes nothing makes no commit.
+    const current = new Map<string, string | undefined>(paths.map((p) => [p, existing.get(p)?.oid]));
+    const when = `${Math.floor(Date.now() / 1000)} +0000`;
+    const who = `${this.identity.name} <${this.identity.email}>`;
+    const data = (text: string) => `data ${Buffer.byteLength(text, 'utf8')}\n${text}\n`;
+    const parts: string[] = [];
+    const made: number[] = [];
+    for (const [index, step] of steps.entries()) {
+      const changed = Object.keys(step.files).filter((p) => current.get(p) !== blobId(step.files[p]!));
+      if (changed.length === 0) continue;
+      for (const p of changed) current.set(p, blobId(step.files[p]!));
+      const mark = made.length + 1;
+      parts.push(
+        'commit refs/sd-actions/scratch\n',
+        `mark :${mark}\n`,
+        `author ${who} ${when}\n`,
+        `committer ${who} ${when}\n`,
+        data(step.message),
+        mark > 1 ? `from :${mark - 1}\n` : parent ? `from ${parent}\n` : '',
+        ...changed.map((p) => {
+          const mode = existing.get(p)?.mode === '100755' ? '100755' : '100644';
+          return `M ${mode} inline ${quotePath(p)}\n${data(step.files[p]!)}`;
+        }),
+        '\n',
+      );
+      made.push(index);
+    }
+    if (made.length === 0) return [];
+    for (let mark = 1; mark <= made.length; mark++) parts.push(`get-mark :${mark}\n`);
+    const imported = await this.git
+      .withEnv(identityEnv(this.identity))
+      .exec(['fast-import', '--quiet', '--force', '--date-format=raw', '--done'], `${parts.join('')}done\n`);
+    if (imported.code !== 0) throw new GitError(['fast-import'], imported.code, imported.stderr);
+    const commits = imported.stdout.toString('utf8').trim().split('\n');
+    return made.map((step, i) => ({ step, commit: commits[i]!.trim() }));
+  }
+
+  /**
    * The messages of up to `max` commits of a branch, newest first, starting at `from` (a commit
    * of that branch): deepens the shallow fetch as far as needed. For reading the ledger.
    */

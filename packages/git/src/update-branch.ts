@@ -86,7 +86,33 @@ export interface BranchUpdate<T> {
   attempts: number;
 }
 
-export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<BranchUpdate<T>> {
+/** What one attempt built on the tip: the commit to push, or nothing to push. */
+export interface PushAttempt<R> {
+  /** The commit to push; undefined: nothing changed (`settle` gives the result). */
+  head?: string;
+  /** The result once the attempt is final (pushed, dry run, or nothing to push). */
+  settle: () => Promise<R> | R;
+  /** The log line for a landed push, e.g. "pushed abc to dev". */
+  pushed: string;
+}
+
+export interface PushRetryOptions<R> {
+  repo: ScratchRepo;
+  branch: string;
+  dryRun?: boolean;
+  retry?: Partial<RetryPolicy>;
+  log?: (line: string) => void;
+  /** What a lost race redoes, for the log ("the edit", "the batch"). */
+  redoing: string;
+  /** Build on the fetched tip (undefined: no branch yet). */
+  attempt: (state: BranchState) => Promise<PushAttempt<R>>;
+}
+
+/**
+ * The fetch-build-push loop shared by updateBranch and updateBranchMany (module comment: what
+ * counts against the budget, how long to wait after a lost race).
+ */
+export async function withPushRetry<R>(options: PushRetryOptions<R>): Promise<R> {
   const policy = { ...DEFAULT_RETRY, ...options.retry };
   const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const log = options.log ?? (() => undefined);
@@ -111,39 +137,16 @@ export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<
           `Branch ${JSON.stringify(branch)} kept moving: gave up after ${attempt - 1} attempts (last: ${lastDetail}); nothing was pushed, re-run the job`,
         );
     }
-    const result = await options.edit({
+    const built = await options.attempt({
       tip,
       attempt,
       read: async (path) => (tip ? repo.readFile(tip, path) : undefined),
     });
-    const unchanged = {
-      value: result.value,
-      changed: false,
-      base: tip,
-      created: false,
-      diff: '',
-      attempts: attempt,
-    };
-    if (!result.files) return unchanged;
-    const commit = await repo.commitFiles(tip, result.files, result.message, {
-      allowEmpty: result.allowEmpty,
-    });
-    if (!commit) return unchanged;
-    // The diff is worked out once, for the commit that lands: a lost race costs no extra process.
-    const done = async () => ({
-      value: result.value,
-      changed: true,
-      commit,
-      base: tip,
-      created: !tip,
-      diff: await repo.diff(tip, commit),
-      attempts: attempt,
-    });
-    if (options.dryRun) return done();
-    const pushed = await repo.push(commit, branch);
+    if (!built.head || options.dryRun) return built.settle();
+    const pushed = await repo.push(built.head, branch);
     if (pushed.ok) {
-      log(`pushed ${commit.slice(0, 12)} to ${branch}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-      return done();
+      log(`${built.pushed}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+      return built.settle();
     }
     if (!pushed.retryable)
       throw new UserError(`The push to branch ${JSON.stringify(branch)} was refused: ${pushed.detail}`);
@@ -157,7 +160,47 @@ export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<
       lostOnTip <= 2
         ? contentionDelay(policy, now() - started, losses, policy.random)
         : backoffDelay(lostOnTip - 2, policy, policy.random);
-    log(`branch ${branch} moved (${pushed.detail}); redoing the edit on the new tip in ${delay} ms`);
+    log(
+      `branch ${branch} moved (${pushed.detail}); redoing ${options.redoing} on the new tip in ${delay} ms`,
+    );
     await sleep(delay);
   }
+}
+
+export async function updateBranch<T>(options: UpdateBranchOptions<T>): Promise<BranchUpdate<T>> {
+  const { repo, branch } = options;
+  return withPushRetry<BranchUpdate<T>>({
+    ...options,
+    redoing: 'the edit',
+    attempt: async (state) => {
+      const { tip, attempt } = state;
+      const result = await options.edit(state);
+      const unchanged = {
+        value: result.value,
+        changed: false,
+        base: tip,
+        created: false,
+        diff: '',
+        attempts: attempt,
+      };
+      const commit = result.files
+        ? await repo.commitFiles(tip, result.files, result.message, { allowEmpty: result.allowEmpty })
+        : undefined;
+      if (!commit) return { settle: () => unchanged, pushed: '' };
+      return {
+        head: commit,
+        pushed: `pushed ${commit.slice(0, 12)} to ${branch}`,
+        // The diff is worked out once, for the commit that lands: a lost race costs no extra process.
+        settle: async () => ({
+          value: result.value,
+          changed: true,
+          commit,
+          base: tip,
+          created: !tip,
+          diff: await repo.diff(tip, commit),
+          attempts: attempt,
+        }),
+      };
+    },
+  });
 }

@@ -5,3 +5,4 @@ export * from './ledger.js';
 export * from './verification.js';
 export * from './config-file.js';
 export * from './status-view.js';
+export * from './manifest-batch.js';

@@ -1,0 +1,164 @@
+/**
+ * promote steps 3 to 5, the writes: retag the digest in the registry, commit the manifest entry
+ * on the environment branch, and cut the release tag and branch the first time a version lands.
+ */
+import {
+  approvalRecord,
+  classifyVersion,
+  overrideRecord,
+  releaseValues,
+  render,
+  UserError,
+  type ManifestPromotion,
+  type PromotionProgress,
+} from '@sd-actions/core';
+import { getString, log, recordChange, timestamp } from '@sd-actions/action-kit';
+import { ensureBranch, ensureTag, type ScratchRepo } from '@sd-actions/git';
+import { updateManifest, type ManifestUpdate } from '@sd-actions/gitops';
+import { startPromotionDeployment } from '@sd-actions/github';
+import { planRetag, retag, tagKind, type Registry, type TagAction } from '@sd-actions/registry';
+import { withQuarantineOverride } from './gates.js';
+import type { PromoteInputs } from './inputs.js';
+import type { PromotionPlan } from './plan.js';
+
+/** 3. Registry: the same digest gets the environment's tags; immutable tags never move. */
+export async function retagStep(
+  inp: PromoteInputs,
+  p: PromotionPlan,
+  registry: Registry,
+  progress: PromotionProgress,
+): Promise<TagAction[]> {
+  const { config, to, dryRun } = inp;
+  const { service, image, artifact: art, version } = p;
+  progress.stage = 'registry';
+  const manifest = await registry.getManifest(service.image, art.digest);
+  if (!manifest)
+    throw new UserError(
+      `${image}@${art.digest} is not in the ${config.registry.type} registry; was it pushed (build-once-tag)?`,
+    );
+  const values = {
+    ...(classifyVersion(version) === 'release'
+      ? releaseValues(service.name, version)
+      : { service: service.name, version }),
+    environment: to.name,
+    sha: `sha-${art.commit.slice(0, 7)}`,
+  };
+  const requests = to.tags.map((template) => {
+    const tag = render(template, values);
+    return { tag, kind: tagKind(template, tag) };
+  });
+  const tagPlan: TagAction[] = dryRun
+    ? await planRetag(registry, service.image, art.digest, requests)
+    : await retag(registry, service.image, manifest, requests);
+  for (const t of tagPlan)
+    if (!dryRun && (t.action === 'add' || t.action === 'move'))
+      recordChange(
+        `registry tag ${image}:${t.tag} ${t.action === 'add' ? 'added' : 'moved'} to ${art.digest}`,
+      );
+  return tagPlan;
+}
+
+/** The manifest entry a promotion writes (and its commit's trailers read back by the ledger). */
+export function promotionOf(inp: PromoteInputs, p: PromotionPlan): ManifestPromotion {
+  return {
+    version: p.version,
+    image: p.image,
+    digest: p.artifact.digest,
+    commit: p.artifact.commit,
+    promotedAt: timestamp(),
+    promotedBy: inp.actor,
+  };
+}
+
+/** 4. The manifest on the environment branch (and the GitHub deployment it starts). */
+export async function manifestStep(
+  inp: PromoteInputs,
+  p: PromotionPlan,
+  repo: ScratchRepo,
+  tagPlan: TagAction[],
+  progress: PromotionProgress,
+): Promise<ManifestUpdate> {
+  const { config, to, dryRun, context } = inp;
+  const { service, artifact: art } = p;
+  progress.stage = 'push';
+  const moved = tagPlan.filter((t) => t.action === 'add' || t.action === 'move').map((t) => t.tag);
+  if (!dryRun && moved.length) progress.done.push(`registry tags ${moved.join(', ')} → ${art.digest}`);
+  const update = await updateManifest({
+    repo,
+    config,
+    service,
+    environment: to,
+    promotion: promotionOf(inp, p),
+    fromEnvironment: p.source,
+    specs: inp.specs,
+    dryRun,
+    runUrl: context.runUrl,
+    override: withQuarantineOverride(overrideRecord(p.verdict.overridden, inp.override), p.quarantined),
+    approval: approvalRecord(p.approval.evidence),
+    log: (line) => log.info(line),
+    // Combining lands other runs' pending edits, which cannot re-run those runs' gates: only
+    // where there are none to re-run (an entry environment without approvals — the burst case).
+    combine: to.from === undefined && to.approvals === 0,
+  });
+  if (!dryRun && update.commit && update.changed)
+    recordChange(`manifest commit ${update.commit.slice(0, 12)} pushed to ${update.branch}`);
+  if (!dryRun && update.changed && inp.deployments) await startDeployment(inp, p);
+  return update;
+}
+
+export async function startDeployment(inp: PromoteInputs, p: PromotionPlan): Promise<void> {
+  await startPromotionDeployment(
+    {
+      token: getString('token'),
+      repository: inp.context.repository,
+      apiUrl: process.env.GITHUB_API_URL,
+      warn: (m) => log.warning(m, { title: 'GitHub Deployments' }),
+    },
+    {
+      service: p.service.name,
+      environment: inp.to.name,
+      version: p.version,
+      digest: p.artifact.digest,
+      commit: p.artifact.commit,
+      logUrl: inp.context.runUrl,
+    },
+  );
+}
+
+export interface ReleaseOutcome {
+  tagOutcome?: 'created' | 'exists' | 'would create';
+  branchOutcome?: string;
+}
+
+/** 5. The release tag and branch, the first time this version is cut. */
+export async function releaseStep(
+  inp: PromoteInputs,
+  p: PromotionPlan,
+  repo: ScratchRepo,
+): Promise<ReleaseOutcome> {
+  const { tagName, existingTag, artifact: art } = p;
+  let tagOutcome: ReleaseOutcome['tagOutcome'];
+  let branchOutcome: string | undefined;
+  if (tagName) {
+    const branchName = p.releaseBranch!;
+    if (inp.dryRun) tagOutcome = existingTag ? 'exists' : 'would create';
+    else {
+      tagOutcome = await ensureTag(repo.git, {
+        remote: 'origin',
+        name: tagName,
+        commit: art.commit,
+        message: `${p.service.name} ${p.version}`,
+      });
+      if (tagOutcome === 'created') recordChange(`git tag ${tagName} created on ${art.commit.slice(0, 12)}`);
+      if (tagOutcome === 'created') {
+        const branch = await ensureBranch(repo.git, {
+          remote: 'origin',
+          name: branchName,
+          commit: art.commit,
+        });
+        branchOutcome = `${branchName} (${branch.outcome})`;
+      }
+    }
+  }
+  return { tagOutcome, branchOutcome };
+}

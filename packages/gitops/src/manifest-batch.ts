@@ -1,0 +1,139 @@
+/**
+ * Write several services' entries into one environment's manifest: one commit per service (each
+ * with exactly the trailers a single promotion writes, which the ledger reads), carried by one
+ * push, with fetch-edit-push retry re-applying the whole batch on a moved branch.
+ */
+import {
+  assertManifestDeploys,
+  isSameDeployment,
+  newManifestText,
+  promoteInManifest,
+  promotionMessage,
+  UserError,
+  type Config,
+  type EnvironmentConfig,
+  type ManifestEntry,
+  type ManifestPromotion,
+} from '@sd-actions/core';
+import { updateBranchMany, type ScratchRepo } from '@sd-actions/git';
+import { manifestPathOf } from './manifest-update.js';
+
+export interface BatchItem {
+  service: string;
+  promotion: ManifestPromotion;
+  /** Recorded as Sd-Override / Sd-Override-Reason trailers. */
+  override?: { override?: string; overrideReason?: string };
+  /** Recorded as Sd-Approved-By / Sd-Approval trailers. */
+  approval?: { approvedBy?: string; approval?: string };
+}
+
+export interface ManifestBatchOptions {
+  repo: ScratchRepo;
+  config: Config;
+  environment: EnvironmentConfig;
+  items: BatchItem[];
+  fromEnvironment?: string;
+  dryRun?: boolean;
+  attempts?: number;
+  runUrl?: string;
+  log?: (line: string) => void;
+}
+
+export interface ManifestBatchUpdate {
+  branch: string;
+  manifestPath: string;
+  changed: boolean;
+  /** The commit made for each service whose entry changed, in batch order. */
+  commits: { service: string; commit: string }[];
+  /** Each service's entry before the batch. */
+  previous: Map<string, ManifestEntry | undefined>;
+  created: boolean;
+  attempts: number;
+}
+
+function describeEntry(entry: ManifestEntry | undefined): string {
+  return entry ? `${entry.version ?? '(no version)'} (${entry.digest ?? 'no digest'})` : 'not deployed';
+}
+
+export async function updateManifestBatch(options: ManifestBatchOptions): Promise<ManifestBatchUpdate> {
+  const { config, environment, items } = options;
+  const branch = environment.branch;
+  const manifestPath = manifestPathOf(config, environment.name);
+  const where = `${branch}:${manifestPath}`;
+  const log = options.log ?? (() => undefined);
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(item.service))
+      throw new UserError(`${item.service} is listed twice in one batch; expected each service once`);
+    seen.add(item.service);
+  }
+  // Each entry as first seen: a later attempt finding it changed has raced with a promotion of
+  // that service, which must not be silently overwritten.
+  const firstSeen = new Map<string, ManifestEntry | undefined>();
+  const update = await updateBranchMany<{
+    previous: Map<string, ManifestEntry | undefined>;
+    services: string[];
+  }>({
+    repo: options.repo,
+    branch,
+    dryRun: options.dryRun,
+    retry: { attempts: options.attempts ?? 10 },
+    log,
+    edit: async (state) => {
+      const existing = await state.read(manifestPath);
+      if (state.tip && existing === undefined) log(`${manifestPath} is not on ${branch} yet; creating it`);
+      let text = existing ?? newManifestText(environment.name);
+      const previous = new Map<string, ManifestEntry | undefined>();
+      const commits = [];
+      const services: string[] = [];
+      for (const item of items) {
+        const edited = promoteInManifest(text, where, environment.name, item.service, item.promotion);
+        const current = edited.previous;
+        previous.set(item.service, current);
+        if (state.attempt === 1) firstSeen.set(item.service, current);
+        const first = firstSeen.get(item.service);
+        if (
+          !isSameDeployment(current, item.promotion) &&
+          state.attempt > 1 &&
+          (current?.version !== first?.version ||
+            current?.digest !== first?.digest ||
+            current?.image !== first?.image)
+        )
+          throw new UserError(
+            `Conflict: services.${item.service} in ${where} changed while this promotion ran, from ${describeEntry(first)} to ${describeEntry(current)} (another promotion of ${item.service}); nothing was pushed. Re-run to promote ${item.promotion.version} over it.`,
+          );
+        if (!edited.changed) continue;
+        assertManifestDeploys(edited.text, where, item.service, item.promotion);
+        text = edited.text;
+        services.push(item.service);
+        commits.push({
+          files: { [manifestPath]: text },
+          message: promotionMessage({
+            service: item.service,
+            environment: environment.name,
+            version: item.promotion.version,
+            previousVersion: current?.version,
+            digest: item.promotion.digest,
+            image: item.promotion.image,
+            sourceCommit: item.promotion.commit,
+            fromEnvironment: options.fromEnvironment,
+            actor: item.promotion.promotedBy,
+            runUrl: options.runUrl,
+            ...item.approval,
+            ...item.override,
+          }),
+        });
+      }
+      return { commits, value: { previous, services } };
+    },
+  });
+  return {
+    branch,
+    manifestPath,
+    changed: update.changed,
+    commits: update.commits.map((c) => ({ service: update.value.services[c.step]!, commit: c.commit })),
+    previous: update.value.previous,
+    created: update.created,
+    attempts: update.attempts,
+  };
+}
