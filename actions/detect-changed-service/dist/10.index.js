@@ -12,8 +12,8 @@ __webpack_require__.d(__webpack_exports__, {
   environmentOf: () => (/* binding */ environmentOf)
 });
 
-// EXTERNAL MODULE: ./packages/action-kit/src/log.ts + 13 modules
-var log = __webpack_require__(184);
+// EXTERNAL MODULE: ./packages/action-kit/src/log.ts + 1 modules
+var log = __webpack_require__(6307);
 // EXTERNAL MODULE: ./packages/core/src/errors.ts
 var errors = __webpack_require__(7638);
 // EXTERNAL MODULE: ./packages/core/src/templates.ts
