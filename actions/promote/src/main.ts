@@ -73,6 +73,7 @@ import {
   updateManifest,
 } from '@sd-actions/gitops';
 import { startPromotionDeployment } from '@sd-actions/github';
+import { environmentUrl } from '@sd-actions/core';
 import { openRegistry, planRetag, retag, tagKind, type TagAction } from '@sd-actions/registry';
 import { chooseVersion } from './version.js';
 import {
@@ -346,6 +347,7 @@ export async function run(): Promise<void> {
           digest: art.digest,
           commit: art.commit,
           logUrl: context.runUrl,
+          environmentUrl: environmentUrl(to, { service: service.name, version }),
         },
       );
 

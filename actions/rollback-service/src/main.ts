@@ -60,6 +60,7 @@ import {
 import { openRegistry, planRetag, retag, tagKind, type TagAction } from '@sd-actions/registry';
 import { CodePipeline } from '@sd-actions/aws';
 import { rollbackDeployments } from '@sd-actions/github';
+import { environmentUrl } from '@sd-actions/core';
 
 type Rollback = Extract<RollbackDecision, { kind: 'rollback' }>;
 
@@ -304,6 +305,7 @@ export async function run(): Promise<void> {
           fromDigest: from.digest,
           to: { version: to.version, digest: to.digest, commit: to.sourceCommit },
           logUrl: context.runUrl,
+          environmentUrl: environmentUrl(environment, { service: service.name, version: to.version }),
         },
       );
     const didQuarantine = quarantine && (update.value.quarantineChanged || dryRun) ? from.version : '';
