@@ -99,6 +99,15 @@ test('the full local release rehearsal ends in the expected state', async () => 
   ]);
   expect(lines).toContainEqual(expect.stringMatching(/^ {11}Failing check: unhealthy: http 127\.0\.0\.1:/));
   expect(lines.filter((l) => /^ {11}Why: verification failed: http 127\.0\.0\.1:/.test(l))).toHaveLength(2);
+  // GitHub Deployments: the bad release's ends inactive, the restored one's success, at the config's URL.
+  expect(lines.filter((l) => l.startsWith('GitHub Deployment #'))).toEqual([
+    expect.stringMatching(
+      /^GitHub Deployment #\d+ red 0\.1\.0: in_progress(?: → success)+ \(http:\/\/127\.0\.0\.1:\d+\/staging\/red\)$/,
+    ),
+    expect.stringMatching(
+      /^GitHub Deployment #\d+ red 0\.2\.0: in_progress → failure → inactive \(http:\/\/127\.0\.0\.1:\d+\/staging\/red\)$/,
+    ),
+  ]);
   // The rollback is one commit on staging's branch; 0.2.0's quarantine entry makes promote refuse it.
   expect(
     git(

@@ -402,6 +402,18 @@ async function rehearseWith(ctx: {
     reason: `${reason}; the version rolled back to is ${again.outputs.result}`,
   });
 
+  // What GitHub shows: each deployment's statuses, its environment_url from the config's environments.staging.url.
+  for (const d of gh.repos.get(REPOSITORY)?.deployments ?? []) {
+    const p = (typeof d.payload === 'object' ? d.payload : {}) as { service?: string; version?: string };
+    if (d.environment !== 'staging' || p.service !== 'red') continue;
+    const url = [...d.statuses].reverse().find((st) => st.environmentUrl)?.environmentUrl;
+    log(
+      fit(
+        `GitHub Deployment #${d.id} red ${p.version}: ${d.statuses.map((st) => st.state).join(' → ')}${url ? ` (${url})` : ''}`,
+      ),
+    );
+  }
+
   log(`\n━━ 6b. Promoting red ${badVersion} to staging again is refused: it is quarantined there`);
   const retry = await runAction('promote', {
     actionDir: 'promote',
