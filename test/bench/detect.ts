@@ -11,7 +11,13 @@
  * Measured, interleaved, --reps times each (median reported):
  *  - the action: the committed dist/index.js under Node 24 through the sandbox runner emulation
  *    (runAction) with a push event payload; its wall time is spawn → exit of the node process;
- *  - the floor: `git diff --name-only before after` plus a bare `node -e 0` on the same Node 24.
+ *  - the floor: `git diff --name-only before after` plus a bare `node -e 0` on the same Node 24;
+ *  - the comparison: test/bench/paths-filter-equivalent (what dorny/paths-filter does per run in
+ *    push mode, with the libraries it bundles, built here with ncc like an action and run the same
+ *    way) with one filter per service: the service's path, its dependsOn and the shared paths.
+ *    The target is detect at most TARGET_VS_PATHS_FILTER times its median.
+ * Then the config parse alone, cold in fresh processes: js-yaml (the fast path) against the `yaml`
+ * library's Document (the reference path), the evidence for keeping the fast path.
  *
  * Peak memory is the kernel's high-water mark of the node process (ru_maxrss), read from
  * process.resourceUsage().maxRSS in an `exit` hook preloaded through NODE_OPTIONS=--require, in
@@ -25,10 +31,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { GIT_ENV, NODE24, runAction, type ActionRun } from '@sd-actions/testkit';
+import { pathToFileURL } from 'node:url';
+import { GIT_ENV, NODE24, ROOT, runAction, type ActionRun } from '@sd-actions/testkit';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -56,6 +63,7 @@ const P = {
 };
 const REPS = option('reps', 9);
 const TARGET_RATIO = 3;
+const TARGET_VS_PATHS_FILTER = 0.5;
 const TARGET_MB = 100;
 
 // ---------------------------------------------------------------------------------------------
@@ -322,6 +330,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
     rmSync(join(fx.repo, '.git', `sd-bench-touched-only-${process.pid}.yml`), { force: true });
+    rmSync(join(fx.repo, '.git', `sd-bench-filters-${process.pid}.yml`), { force: true });
   }
 }
 
@@ -355,7 +364,34 @@ async function measure(fx: Fixture, cached: boolean, work: string): Promise<void
       .join('\n'),
   );
 
+  // The paths-filter equivalent: one filter per service (its path, its dependsOn, the shared
+  // paths through an anchor), the way a monorepo feeds paths-filter; a directory becomes `dir/**`.
+  const pathsFilterDir = join('test', 'bench', 'paths-filter-equivalent');
+  buildPathsFilterEquivalent(pathsFilterDir);
+  const filtersFile = join(fx.repo, '.git', `sd-bench-filters-${process.pid}.yml`);
+  writeFileSync(filtersFile, pathsFilterYaml(fx.repo));
+
   const ref = 'refs/heads/main';
+  const pathsFilter = async (env?: Record<string, string>): Promise<ActionRun> => {
+    const r = await runAction('paths-filter-equivalent', {
+      actionDir: pathsFilterDir,
+      workspace: fx.repo,
+      event: 'push',
+      sha: fx.after,
+      ref,
+      payload: { before: fx.before, after: fx.after, ref, repository: { default_branch: 'main' } },
+      inputs: { filters: filtersFile },
+      env,
+    });
+    if (r.code !== 0)
+      throw new Error(`paths-filter equivalent failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    const got = (JSON.parse(r.outputs.changes ?? '[]') as string[]).sort();
+    if (JSON.stringify(got) !== JSON.stringify(fx.touched))
+      throw new Error(
+        `paths-filter equivalent reported ${JSON.stringify(got)}, expected ${JSON.stringify(fx.touched)}`,
+      );
+    return r;
+  };
   const detect = (env?: Record<string, string>, config?: string): Promise<ActionRun> =>
     runAction('detect-changed-service', {
       workspace: fx.repo,
@@ -409,14 +445,17 @@ async function measure(fx: Fixture, cached: boolean, work: string): Promise<void
   const loadOnly = variant('  same, config missing (start-up + bundle)', async (env) => {
     return checkFails(await detect(env, join(fx.repo, '.git', 'sd-bench-missing.yml'))).ms;
   });
-  const all = [gitDiff, nodeStart, action, small, loadOnly];
+  const paths = variant(`paths-filter equivalent (${P.services} filters)`, async (env) => {
+    return (await pathsFilter(env)).ms;
+  });
+  const all = [gitDiff, nodeStart, action, small, loadOnly, paths];
 
   // Warm up the page cache and the node binary, then interleave so load spikes hit all alike.
   for (const v of all) await v.once();
   for (let i = 0; i < REPS; i++) for (const v of all) v.ms.push(await v.once());
   // Peak memory, in separate runs with the hook.
   for (let i = 0; i < Math.min(REPS, 3); i++) {
-    for (const v of [nodeStart, action, small, loadOnly]) {
+    for (const v of [nodeStart, action, small, loadOnly, paths]) {
       await v.once(withHook);
       v.rssKb.push(readRss());
     }
@@ -448,6 +487,7 @@ async function measure(fx: Fixture, cached: boolean, work: string): Promise<void
     row(action),
     row(small),
     row(loadOnly),
+    row(paths),
   ];
   const header = ['', 'median ms', 'min ms', 'peak RSS MB', 'x floor'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
@@ -465,7 +505,75 @@ async function measure(fx: Fixture, cached: boolean, work: string): Promise<void
       `${ratio <= TARGET_RATIO ? 'met' : 'MISSED'} (${ratio.toFixed(2)}x), ${peakMb < TARGET_MB ? 'met' : 'MISSED'} (${peakMb.toFixed(1)} MB)`,
   );
 
+  const vsPaths = median(action.ms) / median(paths.ms);
+  console.log(
+    `Target: at most ${TARGET_VS_PATHS_FILTER}x the paths-filter equivalent's median: ` +
+      `${vsPaths <= TARGET_VS_PATHS_FILTER ? 'met' : 'MISSED'} (${vsPaths.toFixed(2)}x: ${fmt(median(action.ms))} / ${fmt(median(paths.ms))} ms; ` +
+      `start-up + bundle alone ${(median(loadOnly.ms) / median(paths.ms)).toFixed(2)}x)`,
+  );
+  console.log(
+    `Load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+
+  await parsers(fx, work);
   if (flag('profile')) await profile(work, detect, check);
+}
+
+/**
+ * The config parse in a fresh Node 24 process (cold, as in a run), by the two YAML libraries:
+ * js-yaml (config-fast.ts, the path a valid config takes) and the `yaml` library's Document (the
+ * reference path, for positions). Both libraries are imported before the clock starts.
+ */
+async function parsers(fx: Fixture, work: string): Promise<void> {
+  const config = join(fx.repo, '.github', 'sd-actions.yml');
+  const script = join(work, 'parse.mjs');
+  const url = (name: string) => JSON.stringify(pathToFileURL(join(ROOT, 'node_modules', name)).href);
+  writeFileSync(
+    script,
+    `import { readFileSync } from 'node:fs';
+import jsyaml from ${url('js-yaml/dist/js-yaml.mjs')};
+import { parseDocument } from ${url('yaml/dist/index.js')};
+const text = readFileSync(process.argv[2], 'utf8');
+const t = performance.now();
+if (process.argv[3] === 'js-yaml') jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, listener() {} });
+else parseDocument(text).toJS();
+console.log(performance.now() - t);
+`,
+  );
+  const once = (lib: string) => Number(run(NODE24, [script, config, lib], work));
+  const ms: Record<string, number[]> = { 'js-yaml': [], yaml: [] };
+  for (let i = 0; i < REPS; i++) for (const lib of Object.keys(ms)) ms[lib]!.push(once(lib));
+  console.log(
+    `Config parse (${P.services} services, ${readFileSync(config).length} bytes), fresh process, median of ${REPS}: ` +
+      `js-yaml (the fast path) ${fmt(median(ms['js-yaml']!))} ms, \`yaml\` Document ${fmt(median(ms.yaml!))} ms`,
+  );
+}
+
+/** Bundle the paths-filter equivalent with ncc, as an action is built (into its ignored dist/). */
+function buildPathsFilterEquivalent(dir: string): void {
+  const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
+  const args = [ncc, 'build', join(dir, 'src', 'main.ts'), '--out', join(dir, 'dist'), '--minify', '--quiet'];
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`building ${dir} failed (${r.status ?? r.signal})`);
+}
+
+/** paths-filter filters for the generated config: a service's path and dependsOn, plus the shared paths. */
+function pathsFilterYaml(repo: string): string {
+  const config = readFileSync(join(repo, '.github', 'sd-actions.yml'), 'utf8');
+  const glob = (p: string) => (/[*?[{]/.test(p) ? p : `${p}/**`);
+  const shared = /^shared: \[(.*)\]$/m
+    .exec(config)![1]!
+    .split(', ')
+    .map((p) => p.replace(/^"|"$/g, ''));
+  const lines = ['shared: &shared', ...shared.map((p) => `  - ${JSON.stringify(p)}`)];
+  for (const m of config.matchAll(/^ {2}(\S+): \{ path: ("[^"]*"), dependsOn: (\[.*\]) \}$/gm)) {
+    const path = JSON.parse(m[2]!) as string;
+    const deps = JSON.parse(m[3]!) as string[];
+    lines.push(`${m[1]}:`, ...[path, ...deps].map((p) => `  - ${JSON.stringify(glob(p))}`), '  - *shared');
+  }
+  return lines.join('\n') + '\n';
 }
 
 function fmt(ms: number): string {
@@ -490,18 +598,21 @@ interface CpuProfile {
 
 /** Functions whose inclusive time explains the action's phases. */
 const PHASES: [string, string][] = [
-  ['main', 'the action main()'],
-  ['loadConfigFile', 'config load: read + parse + validate'],
-  ['parseDocument', '  YAML parse to a Document'],
-  ['toJS', '  Document to plain JS'],
-  ['readServices', '  validate services'],
-  ['readEnvironments', '  validate environments'],
+  ['run', 'the action run()'],
+  ['parseConfig', 'config parse + validate'],
+  ['loadPlain', '  YAML to plain JS (js-yaml fast path)'],
+  ['readConfig', '  validate'],
+  ['readServices', '    services'],
+  ['checkServiceRefNames', '    service ref names'],
+  ['readEnvironments', '    environments'],
+  ['readConfigDocument', '  `yaml` Document (only for a config the fast path refuses)'],
   ['resolveComparison', 'resolve base/head (git rev-parse)'],
-  ['diffNameStatus', 'git diff --name-status'],
+  ['changedFiles', 'git diff --name-status'],
   ['ChangeMatcher', 'build the matcher (compile rules)'],
   ['compileRule', '  compile one dependsOn/shared rule'],
   ['picomatch', '  picomatch compile'],
   ['match', 'match changed files (incl. picomatch regex tests)'],
+  ['pathsAt', 'service paths present at head (git cat-file --batch-check)'],
   ['writeSummary', 'write the job summary'],
 ];
 
@@ -568,9 +679,9 @@ async function profile(
   console.log('Inclusive time of the phases (names survive the minified bundle):');
   // GC samples sit at the root of the profile, not under the function that allocated.
   const gc = inclusive.get('(garbage collector)') ?? 0;
-  const outside = total - (inclusive.get('main') ?? 0) - gc;
+  const outside = total - (inclusive.get('run') ?? 0) - gc;
   console.log(
-    `  ${outside.toFixed(1).padStart(7)} ms  outside main(): Node start-up, bundle compile and evaluation, exit`,
+    `  ${outside.toFixed(1).padStart(7)} ms  outside run(): Node start-up, bundle compile and evaluation, exit`,
   );
   console.log(`  ${gc.toFixed(1).padStart(7)} ms  garbage collection (anywhere; mostly the YAML parse)`);
   for (const [name, what] of PHASES) {

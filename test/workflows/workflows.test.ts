@@ -219,6 +219,15 @@ describe('registry login before every build', () => {
     },
   );
 
+  test.each(buildJobs)(
+    '%s: build-once-tag gets the job token and contents: write for its build claim (build once under concurrency)',
+    (_where, job) => {
+      const build = job.steps![stepIndex(job, 'actions/build-once-tag')]!;
+      expect(build.with?.token).toBe('${{ github.token }}');
+      expect(permissionsOf(job).contents).toBe('write');
+    },
+  );
+
   test('jobs that never touch a registry do not get packages: write', () => {
     const registryActions = [
       'actions/build-once-tag',

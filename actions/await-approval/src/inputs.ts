@@ -7,6 +7,7 @@ import {
   type ApprovalPolicy,
 } from '@sd-actions/core';
 import { getList, getString } from '@sd-actions/action-kit';
+import { createGitHubClient, gateLogin, parseRepository, readTrustedRequest } from '@sd-actions/github';
 
 export function durationInput(name: string, min = 1000): { text: string; ms: number } | undefined {
   const text = getString(name);
@@ -53,4 +54,29 @@ export function policyFrom(base: ApprovalPolicy): ApprovalPolicy {
     throw new UserError(`Input "${input}": ${show(value)} ${expected}`);
   }
   return overridden.policy;
+}
+
+/**
+ * The `service` and `environment` inputs. Resuming a request (`issue:`), either may be left out:
+ * it comes from the request's binding (the record the issue's text cannot rewrite).
+ */
+export async function namesOf(
+  token: string,
+  repository: string,
+  issue: number | undefined,
+): Promise<{ serviceName: string; environmentName: string }> {
+  let serviceName = getString('service');
+  let environmentName = getString('environment');
+  if (serviceName === undefined || environmentName === undefined) {
+    if (issue === undefined)
+      throw new UserError(
+        `Input "${serviceName === undefined ? 'service' : 'environment'}": required (it may be left out only with issue:, when resuming a request)`,
+      );
+    const peek = createGitHubClient({ token });
+    const bound = (await readTrustedRequest(peek, parseRepository(repository), issue, await gateLogin(peek)))
+      .binding;
+    serviceName ??= bound.service;
+    environmentName ??= bound.environment;
+  }
+  return { serviceName, environmentName };
 }

@@ -10,7 +10,6 @@
  */
 import {
   formatDuration,
-  renderOutcomeComment,
   requireEnvironment,
   requireService,
   show,
@@ -18,21 +17,20 @@ import {
   validateDigest,
   validateVersion,
 } from '@sd-actions/core';
-import { log, getBoolean, getString, loadConfigFile, now, readContext } from '@sd-actions/action-kit';
-import { CodePipeline } from '@sd-actions/aws';
 import {
-  addComment,
-  closeIssue,
-  createGitHubClient,
-  gateLogin,
-  parseRepository,
-  readRequest,
-  readTrustedRequest,
-  type ReadRequestResult,
-} from '@sd-actions/github';
-import { forwardDecision, pipelineInputs } from './bridge.js';
+  log,
+  configInput,
+  getBoolean,
+  getString,
+  loadConfigFile,
+  now,
+  readContext,
+} from '@sd-actions/action-kit';
+import { createGitHubClient, gateLogin, parseRepository } from '@sd-actions/github';
+import { pipelineInputs } from './bridge.js';
+import { conclude, decide } from './decide.js';
 import { codePipelineGate, environmentGate } from './gates.js';
-import { durationInput, issueInput, policyFrom } from './inputs.js';
+import { durationInput, issueInput, namesOf, policyFrom } from './inputs.js';
 import { openRequest } from './request.js';
 import { report } from './summary.js';
 
@@ -44,24 +42,10 @@ export async function run(): Promise<void> {
   log.setSecret(token);
   if (membershipToken) log.setSecret(membershipToken);
 
-  // 1. Inputs and config. Resuming a request (`issue:`), service and environment may be left out:
-  // they come from the request's binding (the record the issue's text cannot rewrite).
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  // 1. Inputs and config (resuming a request, service and environment may come from its binding).
+  const config = await loadConfigFile(workspace, configInput());
   const issueEarly = issueInput();
-  let serviceName = getString('service');
-  let environmentName = getString('environment');
-  if (serviceName === undefined || environmentName === undefined) {
-    if (issueEarly === undefined)
-      throw new UserError(
-        `Input "${serviceName === undefined ? 'service' : 'environment'}": required (it may be left out only with issue:, when resuming a request)`,
-      );
-    const peek = createGitHubClient({ token });
-    const bound = (
-      await readTrustedRequest(peek, parseRepository(context.repository), issueEarly, await gateLogin(peek))
-    ).binding;
-    serviceName ??= bound.service;
-    environmentName ??= bound.environment;
-  }
+  const { serviceName, environmentName } = await namesOf(token, context.repository, issueEarly);
   const service = requireService(config, serviceName);
   const environment = requireEnvironment(config, environmentName);
   const base = environment.approval ?? {
@@ -146,62 +130,21 @@ export async function run(): Promise<void> {
       versionInput,
     }));
 
-  // 4 + 5. Decide, waiting if asked to.
-  const read = (): Promise<ReadRequestResult> =>
-    readRequest({ repo: client, ...(membership ? { membership } : {}) }, repo, number, {
-      policy,
-      gateLogin: login,
-      nowMs: clock.now(),
-    });
-  let result = await read();
-  const b = result.binding;
-  if (b.service !== service.name || b.environment !== environment.name)
-    throw new UserError(
-      `Input "issue": #${number} asks to approve ${b.service} for ${b.environment}, not ${service.name} for ${environment.name}`,
-    );
-  if (digestInput !== undefined && b.digest !== digestInput)
-    throw new UserError(`Input "issue": #${number} asks to approve ${b.digest}, not ${digestInput}`);
-  if (result.issue.state === 'closed' && result.decision.status === 'pending')
-    throw new UserError(
-      `Input "issue": #${number} was closed without a decision (superseded by a newer request, or closed by hand)`,
-    );
-  while (wait && result.decision.status === 'pending') {
-    let delay = pollMs;
-    if (policy.timeoutMs !== undefined)
-      delay = Math.max(0, Math.min(delay, Date.parse(b.requestedAt) + policy.timeoutMs - clock.now()));
-    await clock.sleep(delay);
-    result = await read();
-  }
-  const { decision, issue } = result;
-  // 6. The bridge: the decision goes to the pipeline's pending approval before the issue closes,
-  // so a failure leaves the request open and a re-run sends it again.
-  let bridged = '';
-  if (decision.status !== 'pending' && pipeline) {
-    const cp = new CodePipeline();
-    const sent = await forwardDecision(cp, pipeline, {
-      status: decision.status,
-      approvers: decision.approvers,
-      deniers: decision.deniers,
-      count: policy.count,
-      issueUrl: issue.url,
-      service: b.service,
-      version: b.version,
-      environment: b.environment,
-    });
-    const at = `${pipeline.pipeline}/${pipeline.stage}/${pipeline.action}`;
-    bridged = sent.sent
-      ? `Sent to CodePipeline ${at} as ${sent.decision}.`
-      : `CodePipeline ${at} already has this request's ${sent.decision === 'Approved' ? 'approval' : 'rejection'}.`;
-    log.info(bridged);
-  }
-  if (decision.status !== 'pending' && issue.state === 'open') {
-    await addComment(
-      client,
-      repo,
-      number,
-      renderOutcomeComment(decision, policy.count) + (bridged ? `\n\n${bridged}` : ''),
-    );
-    await closeIssue(client, repo, number, decision.status === 'approved' ? 'completed' : 'not_planned');
-  }
+  // 4 + 5. Decide, waiting if asked to; 6. hand it on and close the request.
+  const result = await decide({
+    client,
+    membership,
+    repo,
+    number,
+    policy,
+    login,
+    clock,
+    wait,
+    pollMs,
+    service: service.name,
+    environment: environment.name,
+    digestInput,
+  });
+  await conclude(client, repo, number, result, policy, pipeline);
   report(result, policy, client);
 }

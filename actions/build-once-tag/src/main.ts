@@ -12,6 +12,7 @@ import {
 } from '@sd-actions/action-kit';
 import { DIGEST, openRegistry, retag, TAG, type Manifest } from '@sd-actions/registry';
 import { build } from './build.js';
+import { buildOnce } from './build-lock.js';
 import { buildTag, createdAt, ociLabels, requestedTags } from './plan.js';
 import { report, summary } from './report.js';
 
@@ -70,40 +71,37 @@ export async function run(): Promise<void> {
           throw new UserError(
             `${image}:${shaTag} does not exist and no "build-command" was given; expected a build command that pushes it, or the digest/from-tag inputs to retag an existing image`,
           );
-        await build(
-          buildCommand,
-          {
-            IMAGE: image,
-            TAG: shaTag,
-            SERVICE: service.name,
-            SOURCE_SHA: sourceSha,
-            CONTEXT: service.path,
-            LABELS: labels.join('\n'),
-            REGISTRY_TYPE: config.registry.type,
-            REGISTRY_URL: config.registry.url,
-            REGISTRY_INSECURE: String(config.registry.insecure),
-            REPOSITORY: repository,
-            ...(credentials
-              ? { REGISTRY_USERNAME: credentials.username, REGISTRY_PASSWORD: credentials.password ?? '' }
-              : {}),
-          },
-          workspace,
-        );
-        manifest = await registry.getManifest(repository, shaTag);
-        if (!manifest)
-          throw new UserError(
-            `Input "build-command" ran successfully but ${image}:${shaTag} still does not exist; the build must push the image to "$IMAGE:$TAG"`,
-          );
-        built = true;
-        recordChange(`built and pushed ${image}:${shaTag} (${manifest.digest})`);
-        log.info(`built ${image}:${shaTag} (${manifest.digest})`);
+        ({ manifest, built } = await buildOnce(
+          { registry, repository, image, shaTag, service: service.name, workspace },
+          () =>
+            build(
+              buildCommand,
+              {
+                IMAGE: image,
+                TAG: shaTag,
+                SERVICE: service.name,
+                SOURCE_SHA: sourceSha,
+                CONTEXT: service.path,
+                LABELS: labels.join('\n'),
+                REGISTRY_TYPE: config.registry.type,
+                REGISTRY_URL: config.registry.url,
+                REGISTRY_INSECURE: String(config.registry.insecure),
+                REPOSITORY: repository,
+                ...(credentials
+                  ? { REGISTRY_USERNAME: credentials.username, REGISTRY_PASSWORD: credentials.password ?? '' }
+                  : {}),
+              },
+              workspace,
+            ),
+        ));
       }
     }
 
     let plan = await retag(registry, repository, manifest, requested);
     if (built) {
-      // Build once under concurrency (issue 8 item 8): a registry has no compare-and-set for tags,
-      // so two runs building one commit at once both push the sha tag and the last push holds it.
+      // Build once under concurrency (issue 8 item 8): buildOnce guards the build with a claim
+      // ref on origin. When it could not (no token, no origin), two runs building one commit at
+      // once both push the sha tag and the last push holds it.
       // Resolve it again once our tags are written: if another run's push landed after ours, its
       // digest is the one the tag (and so every later promotion) names, and we report that one.
       // Our image stays unreferenced by any tag; nothing ever promotes it.

@@ -17,6 +17,7 @@ import {
 import {
   code,
   getBoolean,
+  configInput,
   getString,
   loadConfigFile,
   log,
@@ -53,7 +54,7 @@ export async function run(): Promise<void> {
       `Input "event": ${show(eventText)} is not an event; expected one of ${NOTIFY_EVENTS.join(', ')}`,
     );
   const kind = eventText as NotifyEventKind;
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }));
   const environment = requireEnvironment(config, getString('environment', { required: true }));
   const digest = getString('digest');

@@ -1,5 +1,4 @@
 import {
-  environmentChain,
   imageRepository,
   parseDeployFileSpec,
   requireEnvironment,
@@ -12,9 +11,6 @@ import {
   type ManifestPromotion,
 } from '@sd-actions/core';
 import {
-  code,
-  commitUrl,
-  diffDetails,
   log,
   recordChange,
   getBoolean,
@@ -22,15 +18,14 @@ import {
   timestamp,
   getList,
   getString,
-  link,
   configInput,
   loadConfigFile,
-  markdownTable,
   readContext,
   writeSummary,
 } from '@sd-actions/action-kit';
 import { parseIdentity, redactUrl, requireRemoteCommit, ScratchRepo } from '@sd-actions/git';
 import { manifestPathOf, NO_PREVIOUS, resolveRemote, updateManifest } from '@sd-actions/gitops';
+import { promotionSummary } from './summary.js';
 
 /** The action: read and validate the inputs, act, set the outputs, write the summary. */
 export async function run(): Promise<void> {
@@ -126,30 +121,21 @@ export async function run(): Promise<void> {
     log.info(`${service.name} in ${environment.name}: ${status}`);
     if (update.changed) log.info(update.diff);
 
-    const urlOf = (sha: string) => commitUrl(context, sha);
-    const chain = environmentChain(config, environment.name)
-      .map((e) => e.name)
-      .join(' → ');
-    const heading = `### ${dryRun ? 'Dry run: ' : ''}promote ${service.name} ${version} to ${environment.name}\n\n`;
-    const table = markdownTable(
-      ['Service', 'Environment', 'Version', 'Digest', 'Source commit', 'Manifest commit'],
-      [
-        [
-          service.name,
-          fromName ? `${environment.name} (from ${fromName}; ${chain})` : environment.name,
-          `${previous?.version ?? 'none'} → ${version}`,
-          code(digest),
-          sourceCommit ? link(sourceCommit.slice(0, 12), urlOf(sourceCommit)) : '—',
-          update.commit && !dryRun ? link(update.commit.slice(0, 12), urlOf(update.commit)) : '—',
-        ],
-      ],
-    );
-    const files = update.touched.length
-      ? `\nFiles on \`${branch}\`: ${update.touched.map((f) => `\`${f}\``).join(', ')}\n`
-      : '';
-    const diff = update.changed && dryRun ? diffDetails('Diff', update.diff) : '';
     await writeSummary(
-      `${heading}${table}\n${status.charAt(0).toUpperCase()}${status.slice(1)}.\n${files}${diff}`,
+      promotionSummary({
+        context,
+        config,
+        serviceName: service.name,
+        environmentName: environment.name,
+        fromName,
+        branch,
+        version,
+        digest,
+        sourceCommit,
+        dryRun,
+        update,
+        status,
+      }),
     );
   } finally {
     await repo.dispose();

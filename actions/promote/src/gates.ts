@@ -40,7 +40,7 @@ export async function verificationGate(
   const last = newestVerdict(ledger, digest);
   if (!last || last.result === 'healthy') return {};
   const message = await repo.git.run(['log', '-1', '--format=%B', '--end-of-options', last.sha]);
-  const reason = parseVerificationMessage(message)?.reason;
+  const reason = parseVerificationMessage(message, from)?.reason;
   return checkVerification({ service, from, to, version, digest, ledger, reason });
 }
 

@@ -2,6 +2,7 @@
 import { loginPlan, UserError } from '@sd-actions/core';
 import {
   log,
+  configInput,
   getString,
   loadConfigFile,
   readContext,
@@ -14,7 +15,7 @@ import { EcrRegistry } from '@sd-actions/registry';
 export async function run(): Promise<void> {
   const context = readContext();
   const workspace = getString('working-directory') ?? context.workspace;
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const credentials = readRegistryCredentials();
   const plan = loginPlan(config.registry, Boolean(credentials?.password));
   log.setOutput('logged-in', 'false');

@@ -16,7 +16,7 @@ import {
   validateVersion,
   type VerifySpec,
 } from '@sd-actions/core';
-import { getBoolean, getInteger, getString, loadConfigFile } from '@sd-actions/action-kit';
+import { configInput, getBoolean, getInteger, getString, loadConfigFile } from '@sd-actions/action-kit';
 import { parseIdentity } from '@sd-actions/git';
 import { resolveRemote } from '@sd-actions/gitops';
 import { awsReaders } from './aws-readers.js';
@@ -26,7 +26,7 @@ export type Inputs = Awaited<ReturnType<typeof readInputs>>;
 
 /** Everything is validated before anything is measured or written (same order as the inputs are read). */
 export async function readInputs(workspace: string) {
-  const config = await loadConfigFile(workspace, getString('config') ?? '.github/sd-actions.yml');
+  const config = await loadConfigFile(workspace, configInput());
   const service = requireService(config, getString('service', { required: true }));
   const environment = requireEnvironment(config, getString('environment', { required: true }));
   const versionInput = getString('version');

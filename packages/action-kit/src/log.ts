@@ -100,16 +100,21 @@ export function setSecret(secret: string): void {
   if (lines.length > 1) for (const line of lines) actions.setSecret(line);
 }
 
-export const getInput = actions.getInput;
-export const getBooleanInput = actions.getBooleanInput;
-export const getMultilineInput = actions.getMultilineInput;
-export const setOutput = actions.setOutput;
-export const exportVariable = actions.exportVariable;
-export const saveState = actions.saveState;
-export const getState = actions.getState;
-export const getIDToken = actions.getIDToken;
-export const isDebug = actions.isDebug;
-export const summary = actions.summary;
+// Re-exported, not assigned (`export const x = actions.x` is code the bundler must keep): an
+// action that does not call getIDToken does not bundle @actions/http-client and undici, which
+// @actions/core loads for it (see packages/devtools/src/side-effects-free.mjs).
+export {
+  getInput,
+  getBooleanInput,
+  getMultilineInput,
+  setOutput,
+  exportVariable,
+  saveState,
+  getState,
+  getIDToken,
+  isDebug,
+  summary,
+} from '@actions/core';
 
 /**
  * Append markdown (and a line ending) to the step summary, synchronously. Without

@@ -14,7 +14,7 @@
  * (the branch's first commit, hand edits) are not events. Pure: the git side lives in
  * `@sd-actions/gitops` (`readLedger`).
  */
-import { TRAILERS } from './trailers.js';
+import { splitCommitMessage, TRAILERS } from './trailers.js';
 import { classifyVersion, COMMIT_SHA_PATTERN, DIGEST_PATTERN } from './versions.js';
 import { VERIFICATION_RESULTS, type VerificationResult } from './verify-judge.js';
 
@@ -41,6 +41,8 @@ export interface LedgerCommit {
   date: string;
   /** The trailer block, `Key: value` lines (git's `%(trailers:unfold)` output). */
   trailers: string;
+  /** The message body, when it was read: a verification's `Reason:` line is there. */
+  body?: string;
 }
 
 interface EventBase {
@@ -82,6 +84,8 @@ export interface PromotionEvent extends EventBase {
 export interface VerificationEvent extends EventBase {
   kind: 'verification';
   result: VerificationResult;
+  /** The one-line reason from the message body (only when the body was read). */
+  reason?: string;
 }
 
 export interface RollbackEvent extends EventBase {
@@ -206,18 +210,63 @@ function hasLedgerTrailer(trailers: Map<string, string[]>): boolean {
  * the branch's environment: a record that names another one is malformed (copied or forged).
  */
 export function parseLedgerCommit(commit: LedgerCommit, environment: string): LedgerEvent | undefined {
+  return readRecord(commit, { environment, dated: true });
+}
+
+/**
+ * A whole commit message (subject, body, trailers) → the event it records, by the same rules as
+ * the ledger, with a verification's reason from the body. Without `environment` any environment
+ * name is accepted. There is no commit date to check, so the event's date is ''.
+ */
+export function parseLedgerMessage(
+  message: string,
+  environment?: string,
+  options: { verificationWithoutDigest?: boolean } = {},
+): LedgerEvent | undefined {
+  const { subject, body, trailers } = splitCommitMessage(message);
+  return readRecord(
+    { sha: '', subject, date: '', trailers, body },
+    { environment, dated: false, ...options },
+  );
+}
+
+interface ReadScope {
+  /** The branch's environment; undefined accepts any environment name. */
+  environment?: string;
+  /** Whether the commit date is known (and so checked). */
+  dated: boolean;
+  /**
+   * Read a verification without `Sd-Digest` too (its digest is then ''): verify-deployment records
+   * one for a version it could not pin, and a re-run must recognise it. The ledger never trusts one.
+   */
+  verificationWithoutDigest?: boolean;
+}
+
+const VERIFICATION_REASON = /^Reason: (.*)$/m;
+const DIGEST_RULE = [
+  LEDGER_TRAILERS.digest,
+  (v: string) => DIGEST_PATTERN.test(v),
+  'a digest like sha256:<64 hex>',
+] as const;
+
+function readRecord(commit: LedgerCommit, scope: ReadScope): LedgerEvent | undefined {
   const trailers = parseTrailerBlock(commit.trailers);
   if (!hasLedgerTrailer(trailers)) return undefined;
   const r = new RecordReader(trailers);
   const T = LEDGER_TRAILERS;
+  const { environment } = scope;
   const service = r.require(T.service, (v) => NAME.test(v), 'a service name');
   const env = r.require(
     T.environment,
-    (v) => v === environment,
-    `this branch's environment (${environment})`,
+    environment === undefined ? (v) => NAME.test(v) : (v) => v === environment,
+    environment === undefined ? 'an environment name' : `this branch's environment (${environment})`,
   );
   const version = r.require(T.version, isVersion, VERSION_EXPECTED);
-  const digest = r.require(T.digest, (v) => DIGEST_PATTERN.test(v), 'a digest like sha256:<64 hex>');
+  const isVerification = trailers.has(T.verification.toLowerCase());
+  const digest =
+    isVerification && scope.verificationWithoutDigest
+      ? (r.optional(...DIGEST_RULE) ?? '')
+      : r.require(...DIGEST_RULE);
   const runUrl = r.optional(T.runUrl, (v) => RUN_URL.test(v), 'an http(s) URL');
   const actor =
     r.optional(T.actor, (v) => ACTOR.test(v), 'a name') ??
@@ -229,9 +278,8 @@ export function parseLedgerCommit(commit: LedgerCommit, environment: string): Le
     VERIFICATION_RESULTS.join(', '),
   ) as VerificationResult | undefined;
   const isRollback = trailers.has(T.rollback.toLowerCase());
-  const isVerification = trailers.has(T.verification.toLowerCase());
   if (isRollback && isVerification) r.problems.push(`${T.rollback} and ${T.verification} on one commit`);
-  if (date(commit.date) === undefined)
+  if (scope.dated && date(commit.date) === undefined)
     r.problems.push(`the commit date ${JSON.stringify(commit.date)} is not ISO 8601`);
 
   // Trailers shared by placements (promotions and rollbacks).
@@ -292,7 +340,7 @@ export function parseLedgerCommit(commit: LedgerCommit, environment: string): Le
     if (service) m.service = service;
     return m;
   };
-  if (r.problems.length > 0 || !service || !env || !version || !digest) return malformed();
+  if (r.problems.length > 0 || !service || !env || !version || digest === undefined) return malformed();
   // Plain assignments, no conditional spreads: this runs once per commit of a long history.
   const common: EventBase = {
     sha: commit.sha,
@@ -305,7 +353,15 @@ export function parseLedgerCommit(commit: LedgerCommit, environment: string): Le
   };
   if (actor) common.actor = actor;
   if (runUrl) common.runUrl = runUrl;
-  if (isVerification) return Object.assign(common, { kind: 'verification' as const, result: verification! });
+  if (isVerification) {
+    const event: VerificationEvent = Object.assign(common, {
+      kind: 'verification' as const,
+      result: verification!,
+    });
+    const reason = commit.body === undefined ? undefined : VERIFICATION_REASON.exec(commit.body)?.[1]?.trim();
+    if (reason) event.reason = reason;
+    return event;
+  }
   const placement: Pick<PromotionEvent, 'image' | 'sourceCommit' | 'approval' | 'override'> = {};
   if (image) placement.image = image;
   if (sourceCommit) placement.sourceCommit = sourceCommit;

@@ -95,20 +95,31 @@ export function promotionMessage(record: PromotionRecord): string {
 }
 
 /**
- * The trailers of a commit message: `Key: value` lines of its last paragraph, the way
- * `git interpret-trailers --parse` reads them (keys case-insensitive, last value wins here).
+ * A commit message split the way git reads it: the subject, the body (the paragraphs between), and
+ * the trailer block, the last paragraph when every line of it is `Key: value` or a continuation.
  */
-export function parseTrailers(message: string): Map<string, string> {
+export function splitCommitMessage(message: string): { subject: string; body: string; trailers: string } {
   const paragraphs = message
     .replace(/\r\n/g, '\n')
     .trimEnd()
     .split(/\n\s*\n/);
   const last = paragraphs.length > 1 ? (paragraphs[paragraphs.length - 1] ?? '') : '';
-  const out = new Map<string, string>();
-  const lines = last.split('\n');
   // git only treats a paragraph as trailers when every line is one (or a continuation).
-  if (!lines.every((line) => /^[A-Za-z0-9-]+:\s?/.test(line) || /^\s/.test(line))) return out;
-  for (const line of lines) {
+  const isBlock = last.split('\n').every((line) => /^[A-Za-z0-9-]+:\s?/.test(line) || /^\s/.test(line));
+  const subject = paragraphs[0] ?? '';
+  const rest = paragraphs.slice(1, isBlock && last ? -1 : undefined);
+  return { subject, body: rest.join('\n\n'), trailers: isBlock ? last : '' };
+}
+
+/**
+ * The trailers of a commit message: `Key: value` lines of its last paragraph, the way
+ * `git interpret-trailers --parse` reads them (keys case-insensitive, last value wins here).
+ */
+export function parseTrailers(message: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const block = splitCommitMessage(message).trailers;
+  if (!block) return out;
+  for (const line of block.split('\n')) {
     const m = /^([A-Za-z0-9-]+):\s?(.*)$/.exec(line);
     if (m) out.set(m[1]!.toLowerCase(), m[2]!.trim());
   }

@@ -14,10 +14,11 @@
  *   Sd-Verification: healthy
  *   Sd-Run-Url: https://github.com/acme/monorepo/actions/runs/1234
  */
-import { parseTrailers, sanitizeTrailerValue, TRAILERS } from './trailers.js';
-import { VERIFICATION_RESULTS, type VerificationResult } from './verify-judge.js';
+import { LEDGER_TRAILERS, parseLedgerMessage } from './ledger.js';
+import { sanitizeTrailerValue, TRAILERS } from './trailers.js';
+import type { VerificationResult } from './verify-judge.js';
 
-export const VERIFICATION_TRAILER = 'Sd-Verification';
+export const VERIFICATION_TRAILER = LEDGER_TRAILERS.verification;
 
 export interface VerificationRecord {
   service: string;
@@ -66,28 +67,26 @@ export function verificationMessage(record: VerificationRecord): string {
   return `${verificationSubject(record)}\n\n${body.join('\n')}\n\n${trailers.join('\n')}\n`;
 }
 
-/** Read a verification back from a commit message; undefined when it is not one. */
-export function parseVerificationMessage(message: string): VerificationRecord | undefined {
-  const trailers = parseTrailers(message);
-  const get = (key: string) => trailers.get(key.toLowerCase());
-  const service = get(TRAILERS.service);
-  const environment = get(TRAILERS.environment);
-  const version = get(TRAILERS.version);
-  const verification = get(VERIFICATION_TRAILER);
-  if (!service || !environment || !version || !verification) return undefined;
-  if (!(VERIFICATION_RESULTS as readonly string[]).includes(verification)) return undefined;
+/**
+ * Read a verification back from a commit message; undefined when it is not one, or is not well
+ * formed by the ledger's rules (`parseLedgerMessage`, the one parser of ledger records). With
+ * `environment`, a record naming another environment is not read either.
+ */
+export function parseVerificationMessage(
+  message: string,
+  environment?: string,
+): VerificationRecord | undefined {
+  const event = parseLedgerMessage(message, environment, { verificationWithoutDigest: true });
+  if (event?.kind !== 'verification') return undefined;
   const record: VerificationRecord = {
-    service,
-    environment,
-    version,
-    verification: verification as VerificationResult,
+    service: event.service,
+    environment: event.environment,
+    version: event.version,
+    verification: event.result,
   };
-  const digest = get(TRAILERS.digest);
-  if (digest) record.digest = digest;
-  const runUrl = get(TRAILERS.runUrl);
-  if (runUrl) record.runUrl = runUrl;
-  const reason = /^Reason: (.*)$/m.exec(message);
-  if (reason) record.reason = reason[1]!.trim();
+  if (event.digest) record.digest = event.digest;
+  if (event.runUrl) record.runUrl = event.runUrl;
+  if (event.reason) record.reason = event.reason;
   return record;
 }
 

@@ -5,7 +5,10 @@ import {
   lastVerification,
   parseLedger,
   parseLedgerCommit,
+  parseLedgerMessage,
   parseTrailerBlock,
+  splitCommitMessage,
+  verificationMessage,
   renderHistoryText,
   verificationMark,
 } from '../src/index.js';
@@ -15,6 +18,52 @@ const GOOD = (extra = '') =>
   `Sd-Service: blue\nSd-Environment: production\nSd-Version: 1.6.1\nSd-Digest: ${D('a')}\n${extra}`;
 
 describe('ledger events', () => {
+  test('a verification carries its reason when the body is read (parseLedgerMessage, or a body on the commit)', () => {
+    const message = verificationMessage({
+      service: 'blue',
+      environment: ENV,
+      version: '1.6.1',
+      digest: D('a'),
+      verification: 'unhealthy',
+      reason: 'http /health answered 503',
+    });
+    expect(parseLedgerMessage(message, ENV)).toEqual({
+      kind: 'verification',
+      sha: '',
+      subject: 'verify(blue): 1.6.1 unhealthy in production',
+      date: '',
+      service: 'blue',
+      environment: ENV,
+      version: '1.6.1',
+      digest: D('a'),
+      result: 'unhealthy',
+      reason: 'http /health answered 503',
+    });
+    const commit = verification('1.6.1', D('a'), 'unhealthy', '2026-01-20T10:05:00Z');
+    expect(parseLedgerCommit(commit, ENV)).not.toHaveProperty('reason');
+    const { body } = splitCommitMessage(message);
+    expect(parseLedgerCommit({ ...commit, body }, ENV)).toMatchObject({
+      reason: 'http /health answered 503',
+    });
+    // The ledger itself never takes a verdict without a digest.
+    const unpinned = message.replace(/^Sd-Digest: .*\n/m, '');
+    expect(parseLedgerMessage(unpinned, ENV)).toMatchObject({
+      kind: 'malformed',
+      problems: ['Sd-Digest is missing'],
+    });
+    expect(parseLedgerMessage(message, 'staging')?.kind).toBe('malformed');
+  });
+
+  test('splitCommitMessage: subject, body and the trailer block', () => {
+    expect(splitCommitMessage('s\n\nb1\n\nb2\n\nA: 1\nB: 2\n')).toEqual({
+      subject: 's',
+      body: 'b1\n\nb2',
+      trailers: 'A: 1\nB: 2',
+    });
+    expect(splitCommitMessage('s\n\nbody only\n')).toEqual({ subject: 's', body: 'body only', trailers: '' });
+    expect(splitCommitMessage('s')).toEqual({ subject: 's', body: '', trailers: '' });
+  });
+
   test('promotion, with approval evidence and an override', () => {
     const commit = promotion('1.6.1', D('a'), '2026-01-20T10:00:00Z', {
       previousVersion: '1.6.0',

@@ -357,8 +357,40 @@ Sd-Run-Url: https://github.com/acme/monorepo/actions/runs/1234
   });
 
   test('newlines in values cannot forge trailers', () => {
-    const forged = verificationMessage({ ...record, version: '1.6.1\nSd-Verification: unhealthy' });
-    expect(parseVerificationMessage(forged)?.verification).toBe('healthy');
+    const forged = verificationMessage({ ...record, reason: 'x\n\nSd-Verification: unhealthy' });
+    expect(parseVerificationMessage(forged)).toMatchObject({
+      verification: 'healthy',
+      reason: 'x Sd-Verification: unhealthy',
+    });
+    // A forged version is flattened into one value that is no version: not read at all.
+    const version = verificationMessage({ ...record, version: '1.6.1\nSd-Verification: unhealthy' });
+    expect(version.match(/^Sd-Verification: .*$/gm)).toEqual(['Sd-Verification: healthy']);
+    expect(parseVerificationMessage(version)).toBeUndefined();
+  });
+
+  // One parser (the ledger's, parseLedgerMessage) reads verification records everywhere.
+  test.each([
+    ['a digest that is not one', { digest: 'sha256:b' }],
+    ['a run URL that is not one', { runUrl: 'javascript:alert(1)' }],
+    ['a version that is not one', { version: 'latest' }],
+  ])('is read by the ledger rules: %s', (_name, change) => {
+    expect(parseVerificationMessage(verificationMessage({ ...record, ...change }))).toBeUndefined();
+  });
+
+  test('the environment, when given, must match; a verdict without a digest is still recognised', () => {
+    const message = verificationMessage(record);
+    expect(parseVerificationMessage(message, 'production')).toEqual(record);
+    expect(parseVerificationMessage(message, 'staging')).toBeUndefined();
+    const { digest: _digest, ...unpinned } = record;
+    expect(parseVerificationMessage(verificationMessage(unpinned))).toEqual(unpinned);
+  });
+
+  test('two different verdicts on one record are not read', () => {
+    const twice = verificationMessage(record).replace(
+      'Sd-Verification: healthy\n',
+      'Sd-Verification: healthy\nSd-Verification: unhealthy\n',
+    );
+    expect(parseVerificationMessage(twice)).toBeUndefined();
   });
 
   test('sameVerification', () => {

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from './actions.js';
 
 /**
@@ -65,6 +66,14 @@ function licenses(statsFile: string): string {
   );
 }
 
+/**
+ * Packages declared side-effect free to the bundler (see side-effects-free.mjs): webpack drops
+ * their modules an action does not use. @actions/core: OIDC (getIDToken) pulls in
+ * @actions/http-client and undici, which every other action would evaluate at start-up for nothing.
+ */
+const SIDE_EFFECT_FREE = ['@actions/core'];
+const preload = join(ROOT, 'packages', 'devtools', 'src', 'side-effects-free.mjs');
+
 const only = process.argv.slice(2);
 const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
 const bundles = readdirSync(join(ROOT, 'actions'))
@@ -82,10 +91,15 @@ for (const name of bundles) {
   const started = Date.now();
   const stats = join(tmpdir(), `sd-actions-build-${name}-${process.pid}.json`);
   const args = [ncc, 'build', entry, '--out', out, '--minify', '--license', 'licenses.txt', '--quiet'];
-  const result = spawnSync(process.execPath, [...args, '--stats-out', stats], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', pathToFileURL(preload).href, ...args, '--stats-out', stats],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, SD_ACTIONS_SIDE_EFFECT_FREE: JSON.stringify(SIDE_EFFECT_FREE) },
+    },
+  );
   if (result.status !== 0) {
     failed = true;
     console.error(`build: ${name} failed`);

@@ -7,3 +7,5 @@ export * from './paths-at.js';
 export * from './contains.js';
 export * from './reach.js';
 export * from './process.js';
+export * from './build-claim.js';
+export * from './build-turn.js';

@@ -39,7 +39,7 @@ export async function latestLedgerEvent(
   filter: (event: LedgerEvent) => boolean = () => true,
 ): Promise<LedgerEvent | undefined> {
   for (const { sha, message } of await repo.commitMessages(branch, tip, LEDGER_DEPTH)) {
-    const verification = parseVerificationMessage(message);
+    const verification = parseVerificationMessage(message, environment);
     if (verification) {
       if (verification.service !== service || verification.environment !== environment) continue;
       const event: LedgerEvent = {
