@@ -3,6 +3,8 @@
  * OpenAPI-validated GitHub fake: promote creates the deployment (ref = the source commit, payload =
  * service, version, digest) with status in_progress; verify-deployment marks the newest deployment
  * of that digest success or failure; an API failure is a warning and the promotion still lands.
+ * Each status's environment_url is the config's `environments.<env>.url` rendered (verify-deployment's
+ * `environment-url` input overrides it).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
@@ -45,7 +47,7 @@ const promote = (inputs: Record<string, string>) =>
     env: { GITHUB_API_URL: gh.url },
   });
 
-const verify = (command: string) =>
+const verify = (command: string, environmentUrl?: string) =>
   runAction('verify-deployment', {
     workspace: work,
     inputs: {
@@ -54,7 +56,7 @@ const verify = (command: string) =>
       environment: 'dev',
       record: 'false',
       checks: `command: ${JSON.stringify(command)}\n`,
-      'environment-url': 'https://blue.dev.example',
+      ...(environmentUrl ? { 'environment-url': environmentUrl } : {}),
     },
     env: { GITHUB_API_URL: gh.url, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
   });
@@ -87,7 +89,8 @@ beforeAll(async () => {
 services:
   blue: { path: projects/blue }
 environments:
-  dev:     { branch: gitops/dev-auto-update, tags: [dev], verify: { interval: 10ms, count: 1 } }
+  dev:     { branch: gitops/dev-auto-update, tags: [dev], verify: { interval: 10ms, count: 1 },
+             url: "https://{service}.{environment}.example.com/?version={version}" }
   staging: { from: dev, branch: gitops/staging-releases, tags: ["{version}"] }
 `,
     'projects/blue/app.txt': 'blue 1\n',
@@ -115,19 +118,22 @@ describe('GitHub Deployments', () => {
     expect(d.payload).toEqual({ service: 'blue', version: `sha-${c1.slice(0, 7)}`, digest: d1 });
     expect(d.statuses.map((s) => s.state)).toEqual(['in_progress']);
     expect(d.statuses[0]!.logUrl).toBe('https://github.example/acme/monorepo/actions/runs/1234');
+    const urlOf = (version: string) => `https://blue.dev.example.com/?version=${version}`;
+    expect(d.statuses[0]!.environmentUrl).toBe(urlOf(`sha-${c1.slice(0, 7)}`));
 
     // A re-run changes nothing, and records no second deployment.
     ok(await promote({ service: 'blue', to: 'dev', digest: d1, 'source-commit': c1 }));
     expect(deployments()).toHaveLength(1);
 
-    const healthy = ok(await verify('true'));
+    const healthy = ok(await verify('true', 'https://blue.dev.example'));
     expect(healthy.outputs.result).toBe('healthy');
     expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
-    expect(d.statuses[1]!.environmentUrl).toBe('https://blue.dev.example');
+    expect(d.statuses[1]!.environmentUrl).toBe('https://blue.dev.example'); // the input wins
 
     const unhealthy = await verify('false');
     expect(unhealthy.outputs.result).toBe('unhealthy');
     expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'success', 'failure']);
+    expect(d.statuses[2]!.environmentUrl).toBe(urlOf(`sha-${c1.slice(0, 7)}`)); // the config's
   });
 
   test('a failing deployments API is a warning only: the promotion still lands', async () => {
@@ -189,5 +195,8 @@ describe('GitHub Deployments', () => {
       digest: expect.any(String),
     });
     expect(restored[0]!.statuses.map((s) => s.state)).toEqual(['success']);
+    expect(restored[0]!.statuses[0]!.environmentUrl).toBe(
+      `https://blue.dev.example.com/?version=sha-${c2.slice(0, 7)}`,
+    );
   });
 });

@@ -5,6 +5,7 @@
 import {
   approvalRecord,
   classifyVersion,
+  environmentUrl,
   overrideRecord,
   releaseValues,
   render,
@@ -121,6 +122,7 @@ export async function startDeployment(inp: PromoteInputs, p: PromotionPlan): Pro
       digest: p.artifact.digest,
       commit: p.artifact.commit,
       logUrl: inp.context.runUrl,
+      environmentUrl: environmentUrl(inp.to, { service: p.service.name, version: p.version }),
     },
   );
 }

@@ -1,5 +1,5 @@
 /** Steps 3 and 4: the moving tags back to the target digest, then one commit on the environment branch. */
-import { applyRollback, UserError } from '@sd-actions/core';
+import { applyRollback, environmentUrl, UserError } from '@sd-actions/core';
 import { getString, log, recordChange } from '@sd-actions/action-kit';
 import { updateBranch, type ScratchRepo } from '@sd-actions/git';
 import { rollbackDeployments } from '@sd-actions/github';
@@ -78,6 +78,7 @@ export async function applyPlan(
         fromDigest: from.digest,
         to: { version: to.version, digest: to.digest, commit: to.sourceCommit },
         logUrl: context.runUrl,
+        environmentUrl: environmentUrl(environment, { service: service.name, version: to.version }),
       },
     );
   const didQuarantine = inputs.quarantine && (update.value.quarantineChanged || dryRun) ? from.version : '';

@@ -1,4 +1,4 @@
-import { instantiateHttpCheck, renderVerificationSummary } from '@sd-actions/core';
+import { environmentUrl, instantiateHttpCheck, renderVerificationSummary } from '@sd-actions/core';
 import { log, getString, readContext, writeSummary } from '@sd-actions/action-kit';
 import { redactUrl, ScratchRepo } from '@sd-actions/git';
 import { finishVerificationDeployment } from '@sd-actions/github';
@@ -77,7 +77,8 @@ export async function run(): Promise<void> {
           environment: environment.name,
           digest,
           healthy: report.healthy,
-          environmentUrl: inputs.environmentUrl,
+          environmentUrl:
+            inputs.environmentUrl ?? environmentUrl(environment, { service: service.name, version }),
           logUrl: context.runUrl,
         },
       );

@@ -76,6 +76,11 @@ export interface EnvironmentConfig {
    * (the default further down the chain): never.
    */
   acceptBuilds: boolean | 'hotfix';
+  /**
+   * The address shown on the environment's GitHub Deployments (their statuses' `environment_url`):
+   * an http(s) URL template with `{service}`, `{version}`, `{environment}`. Render with environmentUrl().
+   */
+  url?: string;
 }
 
 export interface GitConfig {
@@ -466,6 +471,37 @@ function readServices(r: Reader, value: unknown): Map<string, ServiceConfig> {
   return services;
 }
 
+const URL_PLACEHOLDERS = ['service', 'version', 'environment'] as const;
+
+/** `environments.<env>.url`: an http(s) URL template (checked with sample values), or undefined. */
+function readEnvironmentUrl(r: Reader, path: KeyPath, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const url = r.template(path, r.string(path, value), URL_PLACEHOLDERS);
+  const expected = 'is not an http(s) URL; expected e.g. https://{service}.{environment}.example.com';
+  let parsed: URL;
+  try {
+    parsed = new URL(render(url, { service: 'blue', version: '1.0.0', environment: 'dev' }));
+  } catch {
+    r.fail(path, url, expected);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') r.fail(path, url, expected);
+  if (parsed.username || parsed.password)
+    r.fail(path, url, 'has credentials; the URL is shown on every deployment: expected none');
+  return url;
+}
+
+/**
+ * The environment's address for one service and version (`environments.<env>.url` rendered), for
+ * the `environment_url` of GitHub Deployment statuses; undefined when the config gives none.
+ */
+export function environmentUrl(
+  environment: Pick<EnvironmentConfig, 'name' | 'url'>,
+  values: { service: string; version: string },
+): string | undefined {
+  if (!environment.url) return undefined;
+  return render(environment.url, { ...values, environment: environment.name });
+}
+
 function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentConfig> {
   const raw = r.object(['environments'], value ?? DEFAULT_ENVIRONMENTS_YAML, 'any');
   const names = Object.keys(raw);
@@ -491,6 +527,7 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
       'verify',
       'acceptBuilds',
       'codepipeline',
+      'url',
     ]);
     const from = e.from === undefined || e.from === null ? undefined : r.string([...p, 'from'], e.from);
     const branch = r.string([...p, 'branch'], e.branch, `gitops/${name}`);
@@ -548,6 +585,7 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
         r.fail([...p, 'acceptBuilds'], e.acceptBuilds, 'is not valid; expected true, false or hotfix');
       acceptBuilds = e.acceptBuilds;
     }
+    const url = readEnvironmentUrl(r, [...p, 'url'], e.url);
     let verify = readVerify(r, [...p, 'verify'], e.verify);
     // `codepipeline` directly under the environment (DESIGN.md) or in its verify block: one shape.
     const codepipeline = readPipelineSpec(r, [...p, 'codepipeline'], e.codepipeline);
@@ -573,6 +611,7 @@ function readEnvironments(r: Reader, value: unknown): Map<string, EnvironmentCon
       acceptBuilds: acceptBuilds ?? (from === undefined ? true : 'hotfix'),
       ...(verify ? { verify } : {}),
       ...(verify?.codepipeline ? { codepipeline: verify.codepipeline } : {}),
+      ...(url ? { url } : {}),
     });
     if (acceptBuilds === undefined) defaulted.add(name);
   }

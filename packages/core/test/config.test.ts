@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
-import { closest, environmentChain, parseConfig, parseDuration, UserError } from '../src/index.js';
+import {
+  closest,
+  environmentChain,
+  environmentUrl,
+  parseConfig,
+  parseDuration,
+  UserError,
+} from '../src/index.js';
 
 const FULL = `# the example of the project design (DESIGN.md §2.1, outside this repository)
 registry:
@@ -303,4 +310,45 @@ test('closest suggests likely typos only', () => {
   expect(closest('bleu', ['blue', 'green'])).toBe('blue');
   expect(closest('stagin', ['dev', 'staging'])).toBe('staging');
   expect(closest('zzz', ['blue', 'green'])).toBeUndefined();
+});
+
+describe('environments.<env>.url (the environment_url of GitHub Deployments)', () => {
+  const withUrl = (url: string) =>
+    `services: { blue: { path: projects/blue } }\nenvironments:\n  dev: { branch: gitops/dev, url: ${JSON.stringify(url)} }\n`;
+
+  test('is a URL template rendered per service and version; absent, there is none', async () => {
+    const config = await parseConfig(withUrl('https://{service}.{environment}.example.com/?v={version}'));
+    const dev = config.environments.get('dev')!;
+    expect(environmentUrl(dev, { service: 'blue', version: '1.6.0' })).toBe(
+      'https://blue.dev.example.com/?v=1.6.0',
+    );
+    expect(validate(parse(withUrl('https://{service}.{environment}.example.com')))).toBe(true);
+    const plain = await parseConfig('services: { blue: { path: projects/blue } }\n');
+    expect(environmentUrl(plain.environments.get('dev')!, { service: 'blue', version: '1.6.0' })).toBe(
+      undefined,
+    );
+  });
+
+  test.each([
+    [
+      'blue.example.com',
+      '"blue.example.com" is not an http(s) URL; expected e.g. https://{service}.{environment}.example.com',
+    ],
+    [
+      'ftp://{service}.example.com',
+      '"ftp://{service}.example.com" is not an http(s) URL; expected e.g. https://{service}.{environment}.example.com',
+    ],
+    [
+      'https://{service}.example.com/{digest}',
+      '"https://{service}.example.com/{digest}" uses {digest}; expected only {service}, {version}, {environment}',
+    ],
+    [
+      'https://me:secret@{service}.example.com',
+      '"https://me:secret@{service}.example.com" has credentials; the URL is shown on every deployment: expected none',
+    ],
+  ])('%s is rejected at config load, naming the key', async (url, expected) => {
+    const err = await error(withUrl(url));
+    expect(err.message).toBe(`.github/sd-actions.yml: environments.dev.url: ${expected}`);
+    expect(err.line).toBe(3);
+  });
 });

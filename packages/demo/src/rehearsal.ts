@@ -8,6 +8,10 @@
  *   by await-approval, counted again by promote, on a loopback GitHub API)
  *   a change to red only → only red rebuilds → dev → staging (version: auto)
  *   a fix on main for blue → hotfix onto release/blue-1.6 → 1.6.1 → built once → staging
+ *   every promotion to staging and production verified (verify-deployment against loopback health
+ *   endpoints, as promote.yml's verify job); a red release turns unhealthy → rollback-service to the
+ *   last verified version (promote.yml's rollback job) → quarantined → promoting it again refused;
+ *   the notify bundle's messages to loopback Slack/Teams receivers printed
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,12 +23,16 @@ import {
   ROOT,
   runAction,
   startGitHubFake,
+  startWebhookReceiver,
   type ActionRun,
   type GitHubFake,
   type RunOptions,
+  type WebhookReceiver,
 } from '@sd-actions/testkit';
 import { statusText, readStatus } from '@sd-actions/cli';
 import type { Deployed } from '@sd-actions/gitops';
+import { startHealthEndpoints, type HealthEndpoints } from './health.js';
+import { compactMessages, fit, wrap } from './messages.js';
 import { sampleFiles } from './sample.js';
 
 export interface RehearsalResult {
@@ -60,10 +68,22 @@ export async function rehearse(options: { dir: string; log?: Log }): Promise<Reh
   gh.addToken(DEMO_TOKEN, 'sd-bot');
   gh.addRepo(REPOSITORY, { collaborators: { alice: 'write', bob: 'write', carol: 'write', dave: 'write' } });
   gh.addRun(REPOSITORY, { id: 1234, actor: 'bob' });
+  // The services' health endpoints (what the manifests say runs, UP or DOWN) and the Slack/Teams
+  // webhooks the notify bundle posts to: real HTTP servers on loopback.
+  const health = await startHealthEndpoints({
+    origin,
+    branches: {
+      dev: 'gitops/dev-auto-update',
+      staging: 'gitops/staging-releases',
+      production: 'gitops/production-releases',
+    },
+    manifests: 'release-manifests/{environment}.yaml',
+  });
+  const hooks = await startWebhookReceiver();
   try {
-    return await rehearseWith({ started, log, root, origin, work, built, gh });
+    return await rehearseWith({ started, log, root, origin, work, built, gh, health, hooks });
   } finally {
-    await gh.stop();
+    await Promise.all([gh.stop(), health.stop(), hooks.stop()]);
   }
 }
 
@@ -78,8 +98,10 @@ async function rehearseWith(ctx: {
   work: string;
   built: Map<string, string>;
   gh: GitHubFake;
+  health: HealthEndpoints;
+  hooks: WebhookReceiver;
 }): Promise<RehearsalResult> {
-  const { started, log, root, origin, work, built, gh } = ctx;
+  const { started, log, root, origin, work, built, gh, health, hooks } = ctx;
 
   /** One action run in the runner checkout, as `actor`; a failure stops the rehearsal. */
   async function step(
@@ -100,6 +122,71 @@ async function rehearseWith(ctx: {
     }
     for (const a of run.annotations) log(`   ${a.level}: ${a.message}`);
     return run;
+  }
+
+  /**
+   * promote.yml's verify job: verify-deployment with the config's checks (the loopback health
+   * endpoints), the verdict recorded on the environment branch. Exits 1 unless healthy; the result
+   * decides what follows. Returns the run; logs one line (and the reason when not healthy).
+   */
+  async function verify(
+    service: string,
+    environment: string,
+    version?: string,
+    digest?: string,
+    print: Log = log,
+  ): Promise<ActionRun> {
+    const run = await runAction('verify-deployment', {
+      workspace: work,
+      githubToken: DEMO_TOKEN,
+      inputs: {
+        service,
+        environment,
+        timeout: '2m',
+        ...(version ? { version } : {}),
+        ...(digest ? { digest } : {}),
+      },
+      env: { GITHUB_ACTOR: 'github-actions', GITHUB_API_URL: gh.url },
+    });
+    const result = run.outputs.result;
+    if (!result || (run.code !== 0) !== (result !== 'healthy')) {
+      print(run.stdout);
+      print(run.stderr);
+      throw new Error(`verify-deployment failed (exit ${run.code}) without a verdict`);
+    }
+    const mark = result === 'healthy' ? '✓' : '✗';
+    print(`verify-deployment: ${service} ${run.outputs.version} in ${environment} ${mark} ${result}`);
+    if (result !== 'healthy') print(fit(`   ${run.outputs.reason}`));
+    return run;
+  }
+
+  /** Several services verified at once (separate workflow runs); their lines in the given order. */
+  async function verifyAll(services: string[], environment: string): Promise<void> {
+    const printed = services.map(() => [] as string[]);
+    await Promise.all(
+      services.map((service, i) =>
+        verify(service, environment, undefined, undefined, (l) => printed[i]!.push(l)),
+      ),
+    );
+    for (const line of printed.flat()) log(line);
+  }
+
+  /** The notify bundle (promote.yml's report job, rollback.yml's notify job); prints what it sent. */
+  async function notify(event: string, inputs: Record<string, string>): Promise<void> {
+    const before = hooks.requests.length;
+    const run = await step('notify', 'github-actions', {
+      inputs: {
+        event,
+        ...inputs,
+        'slack-webhook-url': hooks.url('/slack'),
+        'teams-webhook-url': hooks.url('/teams'),
+      },
+    });
+    const list = (names: string | undefined) => (names ?? '').split(',').filter(Boolean).join(', ');
+    const sent = list(run.outputs.sent) || 'nobody';
+    const skipped = run.outputs.skipped ? `; ${list(run.outputs.skipped)} skips it (events filter)` : '';
+    log(`notify ${event}: sent to ${sent}${skipped}`);
+    for (const line of compactMessages(hooks.requests.slice(before))) log(line);
   }
 
   // The table fits a 120-column terminal: cells drop detail when they must.
@@ -170,14 +257,17 @@ async function rehearseWith(ctx: {
 
   log(`━━ 1. First push to main: every service is detected, built once and released to dev`);
   git(work, 'checkout', '-q', '-b', 'main');
-  const first = commit(work, 'chore: sample monorepo', sampleFiles());
+  const first = commit(work, 'chore: sample monorepo', sampleFiles(health.base));
   git(work, 'push', '-q', '-u', 'origin', 'main');
   await releaseDev('0'.repeat(40), first);
   await printStatus();
 
-  log(`\n━━ 2. Promote blue 1.6.0 and green 1.4.0 to staging (the "Promote to staging" button)`);
+  log(
+    `\n━━ 2. Promote blue 1.6.0 and green 1.4.0 to staging (the "Promote to staging" button), each verified`,
+  );
   await promote('blue', 'staging', 'alice', '1.6.0');
   await promote('green', 'staging', 'alice', '1.4.0');
+  await verifyAll(['blue', 'green'], 'staging');
   await printStatus();
 
   log(`\n━━ 2b. The policy at work: green 1.3.0 to staging, which runs 1.4.0, is refused`);
@@ -212,6 +302,7 @@ async function rehearseWith(ctx: {
   );
   await promote('blue', 'production', 'bob', undefined, await approve('blue', ['alice', 'carol']));
   await promote('green', 'production', 'bob', undefined, await approve('green', ['carol', 'dave']));
+  await verifyAll(['blue', 'green'], 'production');
   await printStatus();
 
   log(`\n━━ 4. A change to red only: only red rebuilds, goes to dev, then staging with version: auto`);
@@ -220,6 +311,7 @@ async function rehearseWith(ctx: {
   });
   await releaseDev(change.before, change.after);
   await promote('red', 'staging', 'carol', 'auto');
+  await verify('red', 'staging');
   await printStatus();
 
   log(
@@ -258,7 +350,83 @@ async function rehearseWith(ctx: {
     },
   });
   log(`promote: blue ${hotPromote.outputs.version} build → staging by dave`);
+  await verify('blue', 'staging');
   git(work, 'checkout', '-q', 'main');
+  await printStatus();
+
+  log(
+    `\n━━ 6. The loop closes: a red release turns unhealthy in staging → verification fails → automatic rollback`,
+  );
+  const redChange = pushMain('feat(red): cache recommendations', {
+    'projects/red/server.js': "export const name = 'red'; // recommendations, cached\n",
+  });
+  await releaseDev(redChange.before, redChange.after);
+  const bad = await promote('red', 'staging', 'carol', 'auto');
+  const badVersion = bad.outputs.version!;
+  health.breaks('red', badVersion);
+  log(`health: red ${badVersion} starts answering {"status":"DOWN"} on ${health.base}/staging/red/health`);
+  const verdict = await verify('red', 'staging', badVersion, bad.outputs.digest);
+  if (verdict.outputs.result !== 'unhealthy') throw new Error(`red ${badVersion} was not found unhealthy`);
+  const reason = `verification failed: ${verdict.outputs.reason}`;
+  const facts = {
+    service: 'red',
+    environment: 'staging',
+    digest: bad.outputs.digest!,
+    commit: redChange.after,
+    actor: 'carol',
+  };
+  // promote.yml's report job (verification-failed) and, on unhealthy only, its rollback job (rollback.yml).
+  await notify('verification-failed', {
+    ...facts,
+    'from-version': bad.outputs['previous-version'] ?? '',
+    'to-version': badVersion,
+    reason: `unhealthy: ${verdict.outputs.reason}`,
+  });
+  const rb = await step('rollback-service', 'github-actions', {
+    inputs: { service: 'red', environment: 'staging', 'from-version': badVersion, reason },
+  });
+  const back = rb.outputs['rolled-back-to']!;
+  log(
+    `rollback-service: red ${rb.outputs['rolled-back-from']} → ${back} in staging, the last version verified healthy` +
+      ` (commit ${rb.outputs.commit!.slice(0, 12)})`,
+  );
+  log(`   quarantined in staging: red ${rb.outputs.quarantined}`);
+  const again = await verify('red', 'staging', back, rb.outputs.digest);
+  await notify('rolled-back', {
+    ...facts,
+    digest: rb.outputs.digest!,
+    commit: rb.outputs.commit!,
+    actor: 'github-actions',
+    'from-version': badVersion,
+    'to-version': back,
+    reason: `${reason}; the version rolled back to is ${again.outputs.result}`,
+  });
+
+  // What GitHub shows: each deployment's statuses, its environment_url from the config's environments.staging.url.
+  for (const d of gh.repos.get(REPOSITORY)?.deployments ?? []) {
+    const p = (typeof d.payload === 'object' ? d.payload : {}) as { service?: string; version?: string };
+    if (d.environment !== 'staging' || p.service !== 'red') continue;
+    const url = [...d.statuses].reverse().find((st) => st.environmentUrl)?.environmentUrl;
+    log(
+      fit(
+        `GitHub Deployment #${d.id} red ${p.version}: ${d.statuses.map((st) => st.state).join(' → ')}${url ? ` (${url})` : ''}`,
+      ),
+    );
+  }
+
+  log(`\n━━ 6b. Promoting red ${badVersion} to staging again is refused: it is quarantined there`);
+  const retry = await runAction('promote', {
+    actionDir: 'promote',
+    workspace: work,
+    event: 'workflow_dispatch',
+    githubToken: DEMO_TOKEN,
+    inputs: { service: 'red', to: 'staging', version: badVersion },
+    env: { GITHUB_ACTOR: 'carol', GITHUB_API_URL: gh.url, ...BUILD_ENV },
+  });
+  const quarantine = retry.annotations.find((a) => a.level === 'error')?.message ?? '';
+  if (retry.code === 0 || !quarantine.includes('[quarantine]'))
+    throw new Error(`the quarantined version was not refused (exit ${retry.code}): ${retry.stdout}`);
+  for (const line of wrap(`refused: ${quarantine.replace(/: \[/, ':\n  [')}`, 120, '    ')) log(line);
   await printStatus();
 
   const { deployed } = await readStatus({ repo: work });

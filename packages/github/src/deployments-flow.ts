@@ -43,7 +43,7 @@ const reason = (err: unknown) => ((err as Error)?.message ?? String(err)).split(
 /** Create the promotion's deployment with status `in_progress`; its id, or undefined when skipped or failed. */
 export async function startPromotionDeployment(
   t: DeploymentsTarget,
-  s: DeploymentSubject & { commit: string; logUrl?: string; production?: boolean },
+  s: DeploymentSubject & { commit: string; logUrl?: string; environmentUrl?: string; production?: boolean },
 ): Promise<number | undefined> {
   const gh = open(t);
   if (!gh) return undefined;
@@ -57,6 +57,7 @@ export async function startPromotionDeployment(
     });
     await setDeploymentStatus(gh.client, gh.repo, d.id, {
       state: 'in_progress',
+      environmentUrl: s.environmentUrl,
       logUrl: s.logUrl,
       description: `promoting ${s.service} ${s.version}`,
     });
@@ -147,6 +148,8 @@ export async function rollbackDeployments(
     fromDigest: string;
     to: { version: string; digest: string; commit?: string };
     logUrl?: string;
+    /** The restored version's address (`environments.<env>.url` rendered), shown on its `success` status. */
+    environmentUrl?: string;
   },
 ): Promise<void> {
   const gh = open(t);
@@ -172,6 +175,7 @@ export async function rollbackDeployments(
     if (restored !== undefined)
       await setDeploymentStatus(gh.client, gh.repo, restored, {
         state: 'success',
+        environmentUrl: s.environmentUrl,
         logUrl: s.logUrl,
         description: `restored by a rollback`,
       });

@@ -6,3 +6,4 @@ export * from './tar.js';
 export * from './aws-fakes/index.js';
 export * from './github-fake/server.js';
 export * from './webhook-receiver.js';
+export * from './budget.js';
