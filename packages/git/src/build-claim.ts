@@ -13,11 +13,10 @@
  *
  * An adapter: it returns outcomes and never writes runner commands; the caller logs and masks.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DEFAULT_IDENTITY, extraHeaderEnv, identityEnv, isHttpUrl, type Identity } from './auth.js';
+import { rm } from 'node:fs/promises';
+import { DEFAULT_IDENTITY, identityEnv, type Identity } from './auth.js';
 import { Git } from './git.js';
+import { openBareClone, type ScratchOptions } from './scratch.js';
 
 export const CLAIM_PREFIX = 'refs/sd-actions/builds/';
 
@@ -48,15 +47,7 @@ export type WriteOutcome =
   | { ok: false; reason: 'held'; claim?: Claim }
   | { ok: false; reason: 'refused'; detail: string };
 
-export interface ClaimStoreOptions {
-  /** The remote's URL (https, ssh or a local path). */
-  url: string;
-  /** Sent as an http extra header to http(s) remotes only. */
-  authHeader?: string;
-  identity?: Identity;
-  /** Where the temporary repository goes (default RUNNER_TEMP, else the OS temp dir). */
-  tempRoot?: string;
-}
+export type ClaimStoreOptions = ScratchOptions;
 
 /** The claim ref for one build tag of one service; undefined when git would not accept the name. */
 export async function claimRef(git: Git, service: string, buildTag: string): Promise<string | undefined> {
@@ -107,19 +98,7 @@ export class ClaimStore {
   ) {}
 
   static async open(options: ClaimStoreOptions): Promise<ClaimStore> {
-    const root = options.tempRoot ?? process.env.RUNNER_TEMP ?? tmpdir();
-    const dir = await mkdtemp(join(root, 'sd-claim-'));
-    const env: NodeJS.ProcessEnv = {};
-    if (options.authHeader && isHttpUrl(options.url)) Object.assign(env, extraHeaderEnv(options.authHeader));
-    const git = new Git(dir, { env });
-    try {
-      await git.run(['init', '--quiet', '--bare']);
-      await git.run(['config', 'core.logAllRefUpdates', 'false']);
-      await git.run(['remote', 'add', 'origin', options.url]);
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true });
-      throw err;
-    }
+    const { dir, git } = await openBareClone('sd-claim-', options);
     return new ClaimStore(dir, git, options.identity ?? DEFAULT_IDENTITY);
   }
 

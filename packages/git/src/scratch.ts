@@ -37,6 +37,31 @@ export type PushResult =
       detail: string;
     };
 
+/**
+ * An empty bare repository in a temporary directory with `origin` set to the remote (the auth
+ * header only for http(s)): the start of every scratch clone (ScratchRepo, the build claims).
+ */
+export async function openBareClone(
+  prefix: string,
+  options: ScratchOptions,
+): Promise<{ dir: string; git: Git }> {
+  const root = options.tempRoot ?? process.env.RUNNER_TEMP ?? tmpdir();
+  const dir = await mkdtemp(join(root, prefix));
+  const env: NodeJS.ProcessEnv = {};
+  if (options.authHeader && isHttpUrl(options.url)) Object.assign(env, extraHeaderEnv(options.authHeader));
+  const git = new Git(dir, { env });
+  try {
+    await git.run(['init', '--quiet', '--bare']);
+    // Pushes of commits whose parents we did not fetch are fine: the remote has them.
+    await git.run(['config', 'core.logAllRefUpdates', 'false']);
+    await git.run(['remote', 'add', REMOTE, options.url]);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { dir, git };
+}
+
 /** Push rejections that mean "someone else got there first", not "you may not". */
 const RETRYABLE =
   /non-fast-forward|fetch first|cannot lock ref|incorrect old value provided|failed to update ref|reference already exists|failed to lock/i;
@@ -52,20 +77,7 @@ export class ScratchRepo {
   ) {}
 
   static async open(options: ScratchOptions): Promise<ScratchRepo> {
-    const root = options.tempRoot ?? process.env.RUNNER_TEMP ?? tmpdir();
-    const dir = await mkdtemp(join(root, 'sd-git-'));
-    const env: NodeJS.ProcessEnv = {};
-    if (options.authHeader && isHttpUrl(options.url)) Object.assign(env, extraHeaderEnv(options.authHeader));
-    const git = new Git(dir, { env });
-    try {
-      await git.run(['init', '--quiet', '--bare']);
-      // Pushes of commits whose parents we did not fetch are fine: the remote has them.
-      await git.run(['config', 'core.logAllRefUpdates', 'false']);
-      await git.run(['remote', 'add', REMOTE, options.url]);
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true });
-      throw err;
-    }
+    const { dir, git } = await openBareClone('sd-git-', options);
     return new ScratchRepo(dir, git, options.url, options.identity ?? DEFAULT_IDENTITY);
   }
 
@@ -131,45 +143,8 @@ export class ScratchRepo {
     message: string,
     options: { allowEmpty?: boolean } = {},
   ): Promise<string | undefined> {
-    const paths = Object.keys(files);
-    const existing = new Map<string, { mode: string; oid: string }>();
-    if (parent && paths.length > 0) {
-      const listed = await this.git.exec(['ls-tree', '-z', '--end-of-options', parent, '--', ...paths]);
-      if (listed.code !== 0) throw new GitError(['ls-tree', parent], listed.code, listed.stderr);
-      for (const record of listed.stdout.toString('utf8').split('\0')) {
-        const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(record);
-        if (m) existing.set(m[4]!, { mode: m[1]!, oid: m[3]! });
-      }
-    }
-    const algorithm = parent?.length === 64 ? 'sha256' : 'sha1';
-    const blobId = (text: string) => {
-      const bytes = Buffer.from(text, 'utf8');
-      return createHash(algorithm).update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
-    };
-    if (parent && !options.allowEmpty && paths.every((p) => existing.get(p)?.oid === blobId(files[p]!)))
-      return undefined;
-
-    const when = `${Math.floor(Date.now() / 1000)} +0000`;
-    const who = `${this.identity.name} <${this.identity.email}>`;
-    const data = (text: string) => `data ${Buffer.byteLength(text, 'utf8')}\n${text}\n`;
-    const stream = [
-      'commit refs/sd-actions/scratch\n',
-      'mark :1\n',
-      `author ${who} ${when}\n`,
-      `committer ${who} ${when}\n`,
-      data(message),
-      parent ? `from ${parent}\n` : '',
-      ...paths.map((p) => {
-        const mode = existing.get(p)?.mode === '100755' ? '100755' : '100644';
-        return `M ${mode} inline ${quotePath(p)}\n${data(files[p]!)}`;
-      }),
-      '\nget-mark :1\n',
-    ].join('');
-    const imported = await this.git
-      .withEnv(identityEnv(this.identity))
-      .exec(['fast-import', '--quiet', '--force', '--date-format=raw', '--done'], `${stream}done\n`);
-    if (imported.code !== 0) throw new GitError(['fast-import'], imported.code, imported.stderr);
-    return imported.stdout.toString('utf8').trim();
+    const [made] = await this.commitChain(parent, [{ files, message, allowEmpty: options.allowEmpty }]);
+    return made?.commit;
   }
 
   /**
@@ -182,7 +157,7 @@ export class ScratchRepo {
    */
   async commitChain(
     parent: string | undefined,
-    steps: readonly { files: Record<string, string>; message: string }[],
+    steps: readonly { files: Record<string, string>; message: string; allowEmpty?: boolean }[],
   ): Promise<{ step: number; commit: string }[]> {
     const paths = [...new Set(steps.flatMap((s) => Object.keys(s.files)))];
     const existing = new Map<string, { mode: string; oid: string }>();
@@ -208,7 +183,7 @@ export class ScratchRepo {
     const made: number[] = [];
     for (const [index, step] of steps.entries()) {
       const changed = Object.keys(step.files).filter((p) => current.get(p) !== blobId(step.files[p]!));
-      if (changed.length === 0) continue;
+      if (changed.length === 0 && !step.allowEmpty) continue;
       for (const p of changed) current.set(p, blobId(step.files[p]!));
       const mark = made.length + 1;
       parts.push(
