@@ -13,7 +13,7 @@ import {
   type ManifestPromotion,
   type PromotionProgress,
 } from '@sd-actions/core';
-import { getString, log, recordChange, timestamp } from '@sd-actions/action-kit';
+import { deploymentsAccess, log, recordChange, timestamp } from '@sd-actions/action-kit';
 import { ensureBranch, ensureTag, type ScratchRepo } from '@sd-actions/git';
 import { updateManifest, type ManifestUpdate } from '@sd-actions/gitops';
 import { startPromotionDeployment } from '@sd-actions/github';
@@ -108,23 +108,15 @@ export async function manifestStep(
 }
 
 export async function startDeployment(inp: PromoteInputs, p: PromotionPlan): Promise<void> {
-  await startPromotionDeployment(
-    {
-      token: getString('token'),
-      repository: inp.context.repository,
-      apiUrl: process.env.GITHUB_API_URL,
-      warn: (m) => log.warning(m, { title: 'GitHub Deployments' }),
-    },
-    {
-      service: p.service.name,
-      environment: inp.to.name,
-      version: p.version,
-      digest: p.artifact.digest,
-      commit: p.artifact.commit,
-      logUrl: inp.context.runUrl,
-      environmentUrl: environmentUrl(inp.to, { service: p.service.name, version: p.version }),
-    },
-  );
+  await startPromotionDeployment(deploymentsAccess(inp.context.repository), {
+    service: p.service.name,
+    environment: inp.to.name,
+    version: p.version,
+    digest: p.artifact.digest,
+    commit: p.artifact.commit,
+    logUrl: inp.context.runUrl,
+    environmentUrl: environmentUrl(inp.to, { service: p.service.name, version: p.version }),
+  });
 }
 
 export interface ReleaseOutcome {

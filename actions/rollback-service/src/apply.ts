@@ -1,6 +1,6 @@
 /** Steps 3 and 4: the moving tags back to the target digest, then one commit on the environment branch. */
 import { applyRollback, environmentUrl, UserError } from '@sd-actions/core';
-import { getString, log, recordChange } from '@sd-actions/action-kit';
+import { deploymentsAccess, log, recordChange } from '@sd-actions/action-kit';
 import { updateBranch, type ScratchRepo } from '@sd-actions/git';
 import { rollbackDeployments } from '@sd-actions/github';
 import { retag, type openRegistry } from '@sd-actions/registry';
@@ -65,22 +65,14 @@ export async function applyPlan(
     recordChange(`rollback commit ${update.commit.slice(0, 12)} pushed to ${branch}`);
   const commit = !dryRun && update.commit ? update.commit : '';
   if (commit && update.changed && inputs.deployments)
-    await rollbackDeployments(
-      {
-        token: getString('token'),
-        repository: context.repository,
-        apiUrl: process.env.GITHUB_API_URL,
-        warn: (m) => log.warning(m, { title: 'GitHub Deployments' }),
-      },
-      {
-        service: service.name,
-        environment: environment.name,
-        fromDigest: from.digest,
-        to: { version: to.version, digest: to.digest, commit: to.sourceCommit },
-        logUrl: context.runUrl,
-        environmentUrl: environmentUrl(environment, { service: service.name, version: to.version }),
-      },
-    );
+    await rollbackDeployments(deploymentsAccess(context.repository), {
+      service: service.name,
+      environment: environment.name,
+      fromDigest: from.digest,
+      to: { version: to.version, digest: to.digest, commit: to.sourceCommit },
+      logUrl: context.runUrl,
+      environmentUrl: environmentUrl(environment, { service: service.name, version: to.version }),
+    });
   const didQuarantine = inputs.quarantine && (update.value.quarantineChanged || dryRun) ? from.version : '';
   return { commit, didQuarantine };
 }

@@ -1,5 +1,5 @@
 import { environmentUrl, instantiateHttpCheck, renderVerificationSummary } from '@sd-actions/core';
-import { log, getString, readContext, writeSummary } from '@sd-actions/action-kit';
+import { log, getString, readContext, writeSummary, deploymentsAccess } from '@sd-actions/action-kit';
 import { redactUrl, ScratchRepo } from '@sd-actions/git';
 import { finishVerificationDeployment } from '@sd-actions/github';
 import { realClock, runVerification } from '@sd-actions/verify';
@@ -65,23 +65,15 @@ export async function run(): Promise<void> {
       log.setOutput('commit', '');
     }
     if (inputs.deployments && digest && report.result !== 'inconclusive')
-      await finishVerificationDeployment(
-        {
-          token: getString('token'),
-          repository: context.repository,
-          apiUrl: process.env.GITHUB_API_URL,
-          warn: (m) => log.warning(m, { title: 'GitHub Deployments' }),
-        },
-        {
-          service: service.name,
-          environment: environment.name,
-          digest,
-          healthy: report.healthy,
-          environmentUrl:
-            inputs.environmentUrl ?? environmentUrl(environment, { service: service.name, version }),
-          logUrl: context.runUrl,
-        },
-      );
+      await finishVerificationDeployment(deploymentsAccess(context.repository), {
+        service: service.name,
+        environment: environment.name,
+        digest,
+        healthy: report.healthy,
+        environmentUrl:
+          inputs.environmentUrl ?? environmentUrl(environment, { service: service.name, version }),
+        logUrl: context.runUrl,
+      });
     await writeSummary(`${renderVerificationSummary(report)}${recorded ? `\n${recorded}\n` : ''}`);
     if (!report.healthy) {
       log.error(`${report.result}: ${report.reason}`, { title: 'sd-actions: verify-deployment' });

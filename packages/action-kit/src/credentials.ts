@@ -13,3 +13,21 @@ export function readRegistryCredentials(): { username: string; password?: string
     );
   return username ? { username, password } : undefined;
 }
+
+/**
+ * How a step reaches the GitHub Deployments API (promote, verify-deployment, rollback-service): the
+ * `token` input, the run's repository and API URL; an API failure becomes a warning (best effort).
+ */
+export function deploymentsAccess(repository: string): {
+  token: string | undefined;
+  repository: string;
+  apiUrl: string | undefined;
+  warn: (message: string) => void;
+} {
+  return {
+    token: getString('token'),
+    repository,
+    apiUrl: process.env.GITHUB_API_URL,
+    warn: (m) => log.warning(m, { title: 'GitHub Deployments' }),
+  };
+}
