@@ -116,6 +116,20 @@ services:
 notes: keep me
 `,
     ],
+    [
+      'an anchored field aliased outside the services',
+      `environment: dev
+services:
+  alpha:
+    version: &v 1.0.0
+    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/alpha
+    digest: ${digest(1)}
+    commit: ${commit(1)}
+    promotedAt: 2026-01-20T10:00:00Z
+    promotedBy: alice
+pinned: *v
+`,
+    ],
     ['CRLF line ends', written(3).replace(/\n/g, '\r\n')],
     ['no final newline', written(3).replace(/\n$/, '')],
     ['services: with nothing under it', 'environment: dev\nservices:\n'],
