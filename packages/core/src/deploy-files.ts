@@ -114,6 +114,11 @@ export class YamlEditor {
     return this.current;
   }
 
+  /** The indentation step new nested lines get (the document's own, else 2). */
+  get indentUnit(): number {
+    return this.indentStep();
+  }
+
   /** The whole document as plain data (aliases and merge keys resolved). */
   toJS(): unknown {
     return toJS(this.doc, this.file);

@@ -14,6 +14,7 @@ export * from './versions.js';
 export * from './trailers.js';
 export * from './deploy-files.js';
 export * from './manifest.js';
+export * from './manifest-batch.js';
 export * from './backoff.js';
 export * from './ledger.js';
 export * from './quarantine.js';

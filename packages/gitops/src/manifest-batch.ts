@@ -4,10 +4,10 @@
  * push, with fetch-edit-push retry re-applying the whole batch on a moved branch.
  */
 import {
-  assertManifestDeploys,
+  checkBatchResult,
   isSameDeployment,
   newManifestText,
-  promoteInManifest,
+  promoteManyInManifest,
   promotionMessage,
   UserError,
   type Config,
@@ -82,13 +82,15 @@ export async function updateManifestBatch(options: ManifestBatchOptions): Promis
     edit: async (state) => {
       const existing = await state.read(manifestPath);
       if (state.tip && existing === undefined) log(`${manifestPath} is not on ${branch} yet; creating it`);
-      let text = existing ?? newManifestText(environment.name);
+      const base = existing ?? newManifestText(environment.name);
       const previous = new Map<string, ManifestEntry | undefined>();
       const commits = [];
       const services: string[] = [];
-      for (const item of items) {
-        const edited = promoteInManifest(text, where, environment.name, item.service, item.promotion);
-        const current = edited.previous;
+      const edits = items.map((item) => ({ service: item.service, promotion: item.promotion }));
+      // One parse per attempt: each step's text is the single edit's on the step before.
+      const steps = promoteManyInManifest(base, where, environment.name, edits, ({ edit }, index) => {
+        const item = items[index]!;
+        const current = edit.previous;
         previous.set(item.service, current);
         if (state.attempt === 1) firstSeen.set(item.service, current);
         const first = firstSeen.get(item.service);
@@ -102,17 +104,20 @@ export async function updateManifestBatch(options: ManifestBatchOptions): Promis
           throw new UserError(
             `Conflict: services.${item.service} in ${where} changed while this promotion ran, from ${describeEntry(first)} to ${describeEntry(current)} (another promotion of ${item.service}); nothing was pushed. Re-run to promote ${item.promotion.version} over it.`,
           );
-        if (!edited.changed) continue;
-        assertManifestDeploys(edited.text, where, item.service, item.promotion);
-        text = edited.text;
+      });
+      const final = steps.at(-1)?.edit.text ?? base;
+      if (final !== base) checkBatchResult(base, final, where, environment.name, edits);
+      for (const [index, { edit }] of steps.entries()) {
+        if (!edit.changed) continue;
+        const item = items[index]!;
         services.push(item.service);
         commits.push({
-          files: { [manifestPath]: text },
+          files: { [manifestPath]: edit.text },
           message: promotionMessage({
             service: item.service,
             environment: environment.name,
             version: item.promotion.version,
-            previousVersion: current?.version,
+            previousVersion: edit.previous?.version,
             digest: item.promotion.digest,
             image: item.promotion.image,
             sourceCommit: item.promotion.commit,
