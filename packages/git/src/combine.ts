@@ -23,6 +23,8 @@
  *    ref: other runs may land it while it is fresh, and delete it unlanded once it is stale.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { backoffDelay, UserError } from '@sd-actions/core';
 import { redactUrl } from './auth.js';
 import { GitError } from './git.js';
@@ -335,6 +337,13 @@ async function fetchWithPending(
     // can be pending on it that we could land.
     repo.noteTip(branch, undefined);
     return { tip: undefined, pending: [] };
+  }
+  // Nothing pending (FETCH_HEAD holds only the branch): its tip is all there is to read.
+  const fetchHead = (await readFile(join(repo.dir, 'FETCH_HEAD'), 'utf8')).split('\n').filter(Boolean);
+  const only = fetchHead.length === 1 ? /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(fetchHead[0]!) : null;
+  if (only) {
+    repo.noteTip(branch, only[1]);
+    return { tip: only[1], pending: [] };
   }
   const listed = await repo.git.exec([
     'for-each-ref',
