@@ -18,8 +18,8 @@ import {
   type ServiceConfig,
 } from '@sd-actions/core';
 import { getString, log, now } from '@sd-actions/action-kit';
-import { branchesContaining, Git, listRemoteRefs, type ScratchRepo } from '@sd-actions/git';
-import { manifestPathOf, readEnvironment, readQuarantine } from '@sd-actions/gitops';
+import { branchesContaining, Git, listRemoteHeads, listRemoteRefs, type ScratchRepo } from '@sd-actions/git';
+import { manifestPathOf, prefetchEnvironments, readEnvironment, readQuarantine } from '@sd-actions/gitops';
 import { chooseVersion } from './version.js';
 import { checkApproval, verificationGate, type ApprovalOutcome } from './gates.js';
 import { refusedError, type PromoteInputs } from './inputs.js';
@@ -52,6 +52,10 @@ export async function planPromotion(
   build?: { digest: string; commit: string },
 ): Promise<PromotionPlan> {
   const { config, to, fromName, context } = inp;
+  // The remote's branches (one ls-remote), then every environment branch and its manifest in
+  // one fetch and one read: the reads below, the edit's first attempt and the summary use them.
+  const heads = await listRemoteHeads(repo.git, remote.url);
+  await prefetchEnvironments(repo, config, heads);
   // 1. The artifact.
   const image = imageRepository(config, service);
   let artifact: ArtifactFacts | undefined;
@@ -103,6 +107,7 @@ export async function planPromotion(
       authHeader: remote.authHeader,
       commit: artifact.commit,
       exclude: [...config.environments.values()].map((e) => e.branch),
+      heads,
     });
     if (branches.length === 0)
       throw new UserError(

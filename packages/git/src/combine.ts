@@ -23,6 +23,8 @@
  *    ref: other runs may land it while it is fresh, and delete it unlanded once it is stale.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { backoffDelay, UserError } from '@sd-actions/core';
 import { redactUrl } from './auth.js';
 import { GitError } from './git.js';
@@ -277,6 +279,7 @@ export async function updateBranchCombining<T>(
     }
     const pushed = await pushRefs(repo, refspecs, leases);
     if (pushed.ok) {
+      repo.noteTip(branch, head);
       published = undefined;
       const others = landing.length ? `, with ${landing.length} other pending edit(s)` : '';
       log(`pushed ${own.slice(0, 12)} to ${branch}${attempt > 1 ? ` (attempt ${attempt})` : ''}${others}`);
@@ -330,8 +333,17 @@ async function fetchWithPending(
       throw new UserError(
         `Could not fetch branch ${JSON.stringify(branch)} from ${redactUrl(repo.url)}: ${redactUrl(result.stderr.trim().split('\n').slice(-3).join(' / '))}`,
       );
-    // No branch yet: nothing can be pending on it that we could land.
-    return { tip: await repo.fetchBranch(branch), pending: [] };
+    // No branch yet (only the branch's refspec can fail: the pending one is a pattern): nothing
+    // can be pending on it that we could land.
+    repo.noteTip(branch, undefined);
+    return { tip: undefined, pending: [] };
+  }
+  // Nothing pending (FETCH_HEAD holds only the branch): its tip is all there is to read.
+  const fetchHead = (await readFile(join(repo.dir, 'FETCH_HEAD'), 'utf8')).split('\n').filter(Boolean);
+  const only = fetchHead.length === 1 ? /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(fetchHead[0]!) : null;
+  if (only) {
+    repo.noteTip(branch, only[1]);
+    return { tip: only[1], pending: [] };
   }
   const listed = await repo.git.exec([
     'for-each-ref',
@@ -360,6 +372,7 @@ async function fetchWithPending(
     });
   }
   pending.sort((a, b) => a.committedAt - b.committedAt || (a.ref < b.ref ? -1 : 1));
+  repo.noteTip(branch, tip);
   return { tip, pending };
 }
 
@@ -395,12 +408,17 @@ async function combineOnto(
     else if (current && token.replace(/^\n/, '') !== '') current.push(token.replace(/^\n/, ''));
   }
   // Their texts at base and in the commit, and at the tip: one process.
-  const specs: string[] = [];
+  const specs: { commit: string; path: string }[] = [];
   for (const p of pending)
-    for (const path of paths.get(p.commit) ?? []) specs.push(`${p.parent}:${path}`, `${p.commit}:${path}`);
+    for (const path of paths.get(p.commit) ?? [])
+      specs.push({ commit: p.parent, path }, { commit: p.commit, path });
   const allPaths = new Set(pending.flatMap((p) => paths.get(p.commit) ?? []));
-  for (const path of allPaths) specs.push(`${tip}:${path}`);
-  const texts = await readMany(repo, specs);
+  for (const path of allPaths) specs.push({ commit: tip, path });
+  const read = await repo.readFiles(specs, { notAFile: 'absent' });
+  const texts = new Map<string, string>();
+  specs.forEach(({ commit, path }, i) => {
+    if (read[i] !== undefined) texts.set(`${commit}:${path}`, read[i]);
+  });
   // The files as they stand on our commit, updated as edits are stacked.
   const state = new Map<string, string | undefined>();
   for (const path of allPaths) state.set(path, texts.get(`${tip}:${path}`));
@@ -461,29 +479,9 @@ async function combineOnto(
     stream.join(''),
   );
   if (imported.code !== 0) throw new GitError(['fast-import'], imported.code, imported.stderr);
-  return { head: imported.stdout.toString('utf8').trim(), landed: landed.map((l) => l.ref) };
-}
-
-/** Many `<rev>:<path>` texts in one `cat-file --batch` (missing ones are absent from the map). */
-async function readMany(repo: ScratchRepo, specs: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const wanted = specs.filter((s) => !/[\r\n]/.test(s));
-  if (wanted.length === 0) return out;
-  const result = await repo.git.exec(['cat-file', '--batch'], `${wanted.join('\n')}\n`);
-  if (result.code !== 0) throw new GitError(['cat-file', '--batch'], result.code, result.stderr);
-  const buf = result.stdout;
-  let at = 0;
-  for (const spec of wanted) {
-    const end = buf.indexOf(10, at);
-    if (end < 0) break;
-    const header = buf.subarray(at, end).toString('utf8').split(' ');
-    at = end + 1;
-    if (header.length !== 3 || header[2] === 'missing') continue;
-    const size = Number(header[2]);
-    if (header[1] === 'blob') out.set(spec, buf.subarray(at, at + size).toString('utf8'));
-    at += size + 1;
-  }
-  return out;
+  const head = imported.stdout.toString('utf8').trim();
+  for (const [path, text] of state) repo.noteFile(head, path, text);
+  return { head, landed: landed.map((l) => l.ref) };
 }
 
 type PushOutcome = { ok: true } | { ok: false; retryable: boolean; detail: string };

@@ -21,6 +21,32 @@ export interface ReachOptions {
   exclude?: readonly string[];
   /** Where the throwaway repository goes (default RUNNER_TEMP, else the OS temp dir). */
   tempRoot?: string;
+  /**
+   * The remote's branches (name → tip) when the caller listed them already (listRemoteHeads):
+   * a commit at a candidate's tip is then answered without any process.
+   */
+  heads?: ReadonlyMap<string, string>;
+}
+
+/** The remote's branches, name → tip, with one `ls-remote --heads`; a clear error when unreachable. */
+export async function listRemoteHeads(git: Git, url: string): Promise<Map<string, string>> {
+  const listed = await git.exec(['ls-remote', '--heads', '--end-of-options', 'origin']);
+  if (listed.code !== 0)
+    throw new UserError(
+      `Could not list the branches of origin (${redactUrl(url)}): ${redactUrl(listed.stderr.trim().split('\n').slice(-2).join(' / '))}`,
+    );
+  const tips = new Map<string, string>();
+  for (const line of listed.stdout.toString('utf8').split('\n')) {
+    const [sha, ref] = line.split('\t');
+    if (sha && ref?.startsWith('refs/heads/')) tips.set(ref.slice('refs/heads/'.length), sha);
+  }
+  return tips;
+}
+
+function candidatesOf(options: ReachOptions, tips: ReadonlyMap<string, string>): string[] {
+  return [...tips.keys()].filter(
+    (b) => (options.branches === undefined || options.branches.includes(b)) && !options.exclude?.includes(b),
+  );
 }
 
 /**
@@ -32,6 +58,12 @@ export interface ReachOptions {
 export async function branchesContaining(options: ReachOptions): Promise<string[]> {
   const { commit } = options;
   if (!FULL_SHA.test(commit)) throw new UserError(`${show(commit)} is not a full commit SHA`);
+  // The common case, a build of a branch tip, needs no history at all (nor a repository, when
+  // the caller listed the branches).
+  if (options.heads) {
+    const atTip = candidatesOf(options, options.heads).filter((b) => options.heads!.get(b) === commit);
+    if (atTip.length > 0) return atTip.sort();
+  }
   // A directory of its own (not a shared temp root that other tools sweep).
   const tempRoot = await mkdtemp(join(options.tempRoot ?? process.env.RUNNER_TEMP ?? tmpdir(), 'sd-reach-'));
   const repo = await ScratchRepo.open({ url: options.url, authHeader: options.authHeader, tempRoot }).catch(
@@ -45,20 +77,8 @@ export async function branchesContaining(options: ReachOptions): Promise<string[
     // No background gc or maintenance in a repository that is deleted right after.
     await git.run(['config', 'gc.auto', '0']);
     await git.run(['config', 'maintenance.auto', 'false']);
-    const listed = await git.exec(['ls-remote', '--heads', '--end-of-options', 'origin']);
-    if (listed.code !== 0)
-      throw new UserError(
-        `Could not list the branches of origin (${redactUrl(options.url)}): ${redactUrl(listed.stderr.trim().split('\n').slice(-2).join(' / '))}`,
-      );
-    const tips = new Map<string, string>();
-    for (const line of listed.stdout.toString('utf8').split('\n')) {
-      const [sha, ref] = line.split('\t');
-      if (sha && ref?.startsWith('refs/heads/')) tips.set(ref.slice('refs/heads/'.length), sha);
-    }
-    const candidates = [...tips.keys()].filter(
-      (b) =>
-        (options.branches === undefined || options.branches.includes(b)) && !options.exclude?.includes(b),
-    );
+    const tips = options.heads ?? (await listRemoteHeads(git, options.url));
+    const candidates = candidatesOf(options, tips);
     // The common case, a build of a branch tip, needs no history at all.
     const atTip = candidates.filter((b) => tips.get(b) === commit);
     if (atTip.length > 0) return atTip.sort();

@@ -4,7 +4,7 @@
  * plumbing (a private index file, no working tree) and pushes them. Deleted by dispose().
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@sd-actions/core';
@@ -52,9 +52,18 @@ export async function openBareClone(
   const git = new Git(dir, { env });
   try {
     await git.run(['init', '--quiet', '--bare']);
-    // Pushes of commits whose parents we did not fetch are fine: the remote has them.
-    await git.run(['config', 'core.logAllRefUpdates', 'false']);
-    await git.run(['remote', 'add', REMOTE, options.url]);
+    // What `git config core.logAllRefUpdates false` and `git remote add` would write, appended
+    // in one file write instead of two more processes (a value git could not read back, e.g.
+    // one with a line break, goes through git as before).
+    if (/^[^\0\r\n]*$/.test(options.url))
+      await appendFile(
+        join(dir, 'config'),
+        `[core]\n\tlogAllRefUpdates = false\n[remote "${REMOTE}"]\n\turl = ${configValue(options.url)}\n\tfetch = +refs/heads/*:refs/remotes/${REMOTE}/*\n`,
+      );
+    else {
+      await git.run(['config', 'core.logAllRefUpdates', 'false']);
+      await git.run(['remote', 'add', REMOTE, options.url]);
+    }
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -81,6 +90,88 @@ export class ScratchRepo {
     return new ScratchRepo(dir, git, options.url, options.identity ?? DEFAULT_IDENTITY);
   }
 
+  /**
+   * Branch tips this repository knows, for readers that may use them instead of fetching again:
+   * only branches given to fetchBranches() are tracked; a later fetch or a landed push of such a
+   * branch updates its entry. Other code that fetches as before sees no difference.
+   */
+  private readonly known = new Map<string, string | undefined>();
+  /** File texts by `<commit sha>:<path>` (a commit's content never changes). */
+  private readonly texts = new Map<string, string | undefined>();
+
+  /** The tip last seen of a branch tracked by fetchBranches() (`{ tip: undefined }`: no branch). */
+  knownTip(branch: string): { tip: string | undefined } | undefined {
+    return this.known.has(branch) ? { tip: this.known.get(branch) } : undefined;
+  }
+
+  /** Record what a fetch or a landed push showed the tip of a tracked branch to be. */
+  noteTip(branch: string, tip: string | undefined): void {
+    if (this.known.has(branch)) this.known.set(branch, tip);
+  }
+
+  /** Record a file's text at a commit (e.g. one this repository just wrote). */
+  noteFile(commit: string, path: string, text: string | undefined): void {
+    if (SHA.test(commit)) this.texts.set(`${commit}:${path}`, text);
+  }
+
+  /**
+   * Fetch the tips of several branches in ONE process (depth 1) and track them (knownTip).
+   * `heads` is the remote's branch list (name → tip, e.g. from `ls-remote --heads`): a branch
+   * not in it does not exist and is not fetched, so one missing branch cannot fail the fetch.
+   * Without `heads`, each branch is fetched on its own (fetchBranch).
+   */
+  async fetchBranches(
+    branches: readonly string[],
+    heads?: ReadonlyMap<string, string>,
+  ): Promise<Map<string, string | undefined>> {
+    const wanted = [...new Set(branches)];
+    const tips = new Map<string, string | undefined>();
+    if (!heads) {
+      for (const b of wanted) tips.set(b, await this.fetchBranch(b));
+    } else {
+      const present = wanted.filter((b) => heads.has(b));
+      for (const b of wanted) if (!heads.has(b)) tips.set(b, undefined);
+      if (present.length > 0) {
+        const result = await this.git.exec([
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          '--depth=1',
+          '--end-of-options',
+          REMOTE,
+          ...present.map((b) => `+refs/heads/${b}:refs/remotes/${REMOTE}/${b}`),
+        ]);
+        if (result.code !== 0) {
+          // A branch deleted since it was listed: fall back to one fetch each.
+          if (!/couldn't find remote ref/i.test(result.stderr))
+            throw new UserError(
+              `Could not fetch ${present.map((b) => JSON.stringify(b)).join(', ')} from ${redactUrl(this.url)}: ${lastLines(result.stderr)}`,
+            );
+          for (const b of present) tips.set(b, await this.fetchBranch(b));
+        } else {
+          // The fetched tips, in refspec order, from FETCH_HEAD (a file read, not a process).
+          const fetched = (await readFile(join(this.dir, 'FETCH_HEAD'), 'utf8'))
+            .split('\n')
+            .map((line) => /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(line)?.[1])
+            .filter((sha): sha is string => sha !== undefined);
+          for (const [i, b] of present.entries())
+            tips.set(
+              b,
+              fetched[i] ??
+                (await this.git.run([
+                  'rev-parse',
+                  '--verify',
+                  '--end-of-options',
+                  `refs/remotes/${REMOTE}/${b}^{commit}`,
+                ])),
+            );
+        }
+      }
+    }
+    for (const [b, tip] of tips) this.known.set(b, tip);
+    return tips;
+  }
+
   async dispose(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
@@ -100,6 +191,7 @@ export class ScratchRepo {
     if (result.code !== 0) {
       if (/couldn't find remote ref/i.test(result.stderr)) {
         await this.git.exec(['update-ref', '-d', tracking]);
+        this.noteTip(branch, undefined);
         return undefined;
       }
       throw new UserError(
@@ -110,23 +202,62 @@ export class ScratchRepo {
     const fetched = /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(
       await readFile(join(this.dir, 'FETCH_HEAD'), 'utf8'),
     );
-    return (
-      fetched?.[1] ?? this.git.run(['rev-parse', '--verify', '--end-of-options', `${tracking}^{commit}`])
-    );
+    const tip =
+      fetched?.[1] ??
+      (await this.git.run(['rev-parse', '--verify', '--end-of-options', `${tracking}^{commit}`]));
+    this.noteTip(branch, tip);
+    return tip;
   }
 
   /** A file's text at a commit, or undefined when the commit does not have it. */
   async readFile(commit: string, path: string): Promise<string | undefined> {
-    const spec = `${commit}:${path}`;
-    if (/[\r\n]/.test(spec)) return undefined; // not a path any config renders
-    // One process: `cat-file --batch` prints "<oid> <type> <size>" and the bytes, or "<spec> missing".
-    const out = await this.git.exec(['cat-file', '--batch'], `${spec}\n`);
-    if (out.code !== 0) throw new GitError(['cat-file', '--batch', spec], out.code, out.stderr);
-    const end = out.stdout.indexOf(10);
-    const header = out.stdout.subarray(0, end).toString('utf8').split(' ');
-    if (header.length !== 3) return undefined; // missing (or ambiguous)
-    if (header[1] !== 'blob') throw new UserError(`${path} at ${commit.slice(0, 12)} is not a file`);
-    return out.stdout.subarray(end + 1, end + 1 + Number(header[2])).toString('utf8');
+    return (await this.readFiles([{ commit, path }]))[0];
+  }
+
+  /**
+   * Several files' texts (undefined: missing) in ONE `cat-file --batch` process, which prints
+   * "<oid> <type> <size>" and the bytes, or "<spec> missing", for each. Texts at a full commit
+   * SHA are remembered: reading them again costs no process.
+   */
+  async readFiles(
+    wanted: readonly { commit: string; path: string }[],
+    options: { notAFile?: 'throw' | 'absent' } = {},
+  ): Promise<(string | undefined)[]> {
+    const texts: (string | undefined)[] = new Array<string | undefined>(wanted.length).fill(undefined);
+    const ask: { index: number; spec: string }[] = [];
+    for (const [index, { commit, path }] of wanted.entries()) {
+      const spec = `${commit}:${path}`;
+      if (/[\r\n]/.test(spec)) continue; // not a path any config renders
+      if (this.texts.has(spec)) texts[index] = this.texts.get(spec);
+      else ask.push({ index, spec });
+    }
+    if (ask.length === 0) return texts;
+    const out = await this.git.exec(['cat-file', '--batch'], ask.map((a) => `${a.spec}\n`).join(''));
+    if (out.code !== 0) throw new GitError(['cat-file', '--batch', ask[0]!.spec], out.code, out.stderr);
+    let at = 0;
+    for (const { index, spec } of ask) {
+      const end = out.stdout.indexOf(10, at);
+      if (end < 0) break;
+      const line = out.stdout.subarray(at, end).toString('utf8');
+      at = end + 1;
+      const { commit, path } = wanted[index]!;
+      const header = /^[0-9a-f]{40,64} (\w+) (\d+)$/.exec(line);
+      if (!header) {
+        if (line === `${spec} missing`) this.noteFile(commit, path, undefined);
+        continue; // missing (or ambiguous): no bytes follow
+      }
+      const size = Number(header[2]);
+      if (header[1] !== 'blob') {
+        if (options.notAFile !== 'absent')
+          throw new UserError(`${path} at ${commit.slice(0, 12)} is not a file`);
+        at += size + 1;
+        continue;
+      }
+      texts[index] = out.stdout.subarray(at, at + size).toString('utf8');
+      this.noteFile(commit, path, texts[index]);
+      at += size + 1;
+    }
+    return texts;
   }
 
   /**
@@ -144,6 +275,7 @@ export class ScratchRepo {
     options: { allowEmpty?: boolean } = {},
   ): Promise<string | undefined> {
     const [made] = await this.commitChain(parent, [{ files, message, allowEmpty: options.allowEmpty }]);
+    if (made) for (const p of Object.keys(files)) this.noteFile(made.commit, p, files[p]!);
     return made?.commit;
   }
 
@@ -268,6 +400,13 @@ export class ScratchRepo {
       detail: rejected.join(' / ') || lastLines(result.stderr),
     };
   }
+}
+
+const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** A value for a git config file: double-quoted, with backslashes and quotes escaped. */
+function configValue(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
 /** A path for fast-import: C-quoted, so spaces, quotes and any unicode pass unchanged. */

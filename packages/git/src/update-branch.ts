@@ -145,6 +145,7 @@ export async function withPushRetry<R>(options: PushRetryOptions<R>): Promise<R>
     if (!built.head || options.dryRun) return built.settle();
     const pushed = await repo.push(built.head, branch);
     if (pushed.ok) {
+      repo.noteTip(branch, built.head);
       log(`${built.pushed}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
       return built.settle();
     }

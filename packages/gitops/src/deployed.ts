@@ -24,12 +24,44 @@ export async function readEnvironment(
   config: Config,
   env: EnvironmentConfig,
 ): Promise<Map<string, ManifestEntry>> {
-  const tip = await repo.fetchBranch(env.branch);
+  const tip = await branchTip(repo, env.branch);
   if (!tip) return new Map();
   const path = manifestPathOf(config, env.name);
   const text = await repo.readFile(tip, path);
   if (text === undefined) return new Map();
   return parseManifest(text, `${env.branch}:${path}`).services;
+}
+
+/**
+ * A branch's tip: the one the repository already knows when the caller fetched it with
+ * `fetchBranches` (and kept up to date by its own pushes), else a fetch of it now.
+ */
+export async function branchTip(repo: ScratchRepo, branch: string): Promise<string | undefined> {
+  const known = repo.knownTip(branch);
+  return known ? known.tip : repo.fetchBranch(branch);
+}
+
+/**
+ * Every environment branch's tip and manifest text: the branches fetched in one process (`heads`,
+ * the remote's branch list, says which exist; without it one fetch each), the manifests read in
+ * one more. Tracked in `repo` (knownTip, readFile) for the reads that follow.
+ */
+export async function prefetchEnvironments(
+  repo: ScratchRepo,
+  config: Config,
+  heads?: ReadonlyMap<string, string>,
+): Promise<void> {
+  const envs = [...config.environments.values()];
+  const tips = await repo.fetchBranches(
+    envs.map((e) => e.branch),
+    heads,
+  );
+  const wanted = envs.flatMap((e) => {
+    const tip = tips.get(e.branch);
+    return tip ? [{ commit: tip, path: manifestPathOf(config, e.name) }] : [];
+  });
+  // Not a file where a manifest should be: left for the reader to report as before.
+  await repo.readFiles(wanted, { notAFile: 'absent' });
 }
 
 function toDeployed(entry: ManifestEntry): DeployedEntry | undefined {
@@ -39,7 +71,8 @@ function toDeployed(entry: ManifestEntry): DeployedEntry | undefined {
 
 export async function readDeployed(repo: ScratchRepo, config: Config): Promise<Deployed> {
   const deployed: Deployed = new Map();
-  // Environments often share nothing but the remote: fetch them one after another on one repo.
+  // Environments often share nothing but the remote: fetch them one after another on one repo
+  // (none where the caller fetched them already, see prefetchEnvironments).
   for (const env of config.environments.values()) {
     const entries = await readEnvironment(repo, config, env);
     const map = new Map<string, DeployedEntry>();

@@ -142,7 +142,8 @@ export async function readQuarantine(
   config: Config,
   env: EnvironmentConfig,
 ): Promise<QuarantineEntry[]> {
-  const tip = await repo.fetchBranch(env.branch);
+  const known = repo.knownTip(env.branch);
+  const tip = known ? known.tip : await repo.fetchBranch(env.branch);
   if (!tip) return [];
   const path = manifestPathOf(config, env.name);
   const text = await repo.readFile(tip, path);
