@@ -96,6 +96,10 @@ class deploy_files_YamlEditor {
     get text() {
         return this.current;
     }
+    /** The indentation step new nested lines get (the document's own, else 2). */
+    get indentUnit() {
+        return this.indentStep();
+    }
     /** The whole document as plain data (aliases and merge keys resolved). */
     toJS() {
         return toJS(this.doc, this.file);
