@@ -3,7 +3,6 @@
  * the first line is written; sending never fails the step (a failed destination is a warning).
  */
 import {
-  describeDestination,
   NOTIFY_EVENTS,
   oneLine,
   requireEnvironment,
@@ -15,16 +14,15 @@ import {
   type NotifyEventKind,
 } from '@sd-actions/core';
 import {
-  code,
   getBoolean,
   configInput,
   getString,
   loadConfigFile,
   log,
-  markdownTable,
   readContext,
   writeSummary,
 } from '@sd-actions/action-kit';
+import { deliverySummary, dryRunSummary, noDestinationsSummary } from './summary.js';
 import {
   notifySecrets,
   previewNotifications,
@@ -87,9 +85,7 @@ export async function run(): Promise<void> {
   if (destinations.length === 0) {
     say(`No notify destinations in ${config.file}; nothing to send for ${kind}.`);
     for (const name of ['sent', 'skipped', 'failed']) log.setOutput(name, '');
-    await writeSummary(
-      `### Notification: ${kind}\n\nNo destinations: add a \`notify\` block (slack, teams, sns) to ${code(config.file).html}.\n`,
-    );
+    await writeSummary(noDestinationsSummary(kind, config.file));
     return;
   }
 
@@ -106,12 +102,7 @@ export async function run(): Promise<void> {
         .join(','),
     );
     log.setOutput('failed', '');
-    await writeSummary(
-      `### Notification: ${kind} (dry run, nothing sent)\n\n${markdownTable(
-        ['Destination', 'Would send'],
-        destinations.map((d) => [describeDestination(d), wanted.has(d.name) ? 'yes' : 'no (events filter)']),
-      )}`,
-    );
+    await writeSummary(dryRunSummary(kind, destinations, wanted));
     return;
   }
 
@@ -132,18 +123,7 @@ export async function run(): Promise<void> {
   log.setOutput('failed', names('failed'));
   for (const r of report.results) say(`${r.destination}: ${r.status}`);
 
-  const byName = new Map(destinations.map((d) => [d.name, d]));
-  await writeSummary(
-    `### Notification: ${kind}\n\n${markdownTable(
-      ['Destination', 'Result', 'Attempts', 'Detail'],
-      report.results.map((r) => [
-        describeDestination(byName.get(r.destination)!),
-        r.status,
-        String(r.attempts),
-        r.status === 'skipped' ? 'its events filter leaves this event out' : (r.warning ?? ''),
-      ]),
-    )}\nA notification that fails never changes the outcome of the run.\n`,
-  );
+  await writeSummary(deliverySummary(kind, destinations, report.results));
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

@@ -6,7 +6,6 @@
 import {
   checkBatchResult,
   isSameDeployment,
-  newManifestText,
   promoteManyInManifest,
   promotionMessage,
   UserError,
@@ -16,7 +15,7 @@ import {
   type ManifestPromotion,
 } from '@sd-actions/core';
 import { updateBranchMany, type ScratchRepo } from '@sd-actions/git';
-import { manifestPathOf } from './manifest-update.js';
+import { manifestAtTip, manifestPathOf, refuseIfRaced } from './manifest-update.js';
 
 export interface BatchItem {
   service: string;
@@ -51,10 +50,6 @@ export interface ManifestBatchUpdate {
   attempts: number;
 }
 
-function describeEntry(entry: ManifestEntry | undefined): string {
-  return entry ? `${entry.version ?? '(no version)'} (${entry.digest ?? 'no digest'})` : 'not deployed';
-}
-
 export async function updateManifestBatch(options: ManifestBatchOptions): Promise<ManifestBatchUpdate> {
   const { config, environment, items } = options;
   const branch = environment.branch;
@@ -80,9 +75,7 @@ export async function updateManifestBatch(options: ManifestBatchOptions): Promis
     retry: { attempts: options.attempts ?? 10 },
     log,
     edit: async (state) => {
-      const existing = await state.read(manifestPath);
-      if (state.tip && existing === undefined) log(`${manifestPath} is not on ${branch} yet; creating it`);
-      const base = existing ?? newManifestText(environment.name);
+      const { text: base } = await manifestAtTip(state, manifestPath, branch, environment.name, log);
       const previous = new Map<string, ManifestEntry | undefined>();
       const commits = [];
       const services: string[] = [];
@@ -93,17 +86,8 @@ export async function updateManifestBatch(options: ManifestBatchOptions): Promis
         const current = edit.previous;
         previous.set(item.service, current);
         if (state.attempt === 1) firstSeen.set(item.service, current);
-        const first = firstSeen.get(item.service);
-        if (
-          !isSameDeployment(current, item.promotion) &&
-          state.attempt > 1 &&
-          (current?.version !== first?.version ||
-            current?.digest !== first?.digest ||
-            current?.image !== first?.image)
-        )
-          throw new UserError(
-            `Conflict: services.${item.service} in ${where} changed while this promotion ran, from ${describeEntry(first)} to ${describeEntry(current)} (another promotion of ${item.service}); nothing was pushed. Re-run to promote ${item.promotion.version} over it.`,
-          );
+        if (!isSameDeployment(current, item.promotion) && state.attempt > 1)
+          refuseIfRaced(where, item.service, item.promotion.version, firstSeen.get(item.service), current);
       });
       const final = steps.at(-1)?.edit.text ?? base;
       if (final !== base) checkBatchResult(base, final, where, environment.name, edits);

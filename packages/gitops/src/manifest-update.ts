@@ -26,6 +26,7 @@ import {
 import {
   updateBranch,
   updateBranchCombining,
+  type BranchState,
   type PendingEdit,
   type ScratchRepo,
   type UpdateBranchOptions,
@@ -106,9 +107,7 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
     retry: { attempts: options.attempts ?? 10 },
     log,
     edit: async (state) => {
-      const existing = await state.read(manifestPath);
-      if (state.tip && existing === undefined) log(`${manifestPath} is not on ${branch} yet; creating it`);
-      const text = existing ?? newManifestText(environment.name);
+      const { text, existed } = await manifestAtTip(state, manifestPath, branch, environment.name, log);
       const edited = promoteInManifest(text, where(manifestPath), environment.name, service.name, promotion);
       const current = edited.previous;
       if (state.attempt === 1) firstSeen = current;
@@ -117,14 +116,8 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
           throw new UserError(
             `${where(manifestPath)}: services.${service.name} is ${describeEntry(current)}, but expected-previous-version is ${expectedPrevious}; nothing was pushed`,
           );
-        const moved =
-          current?.version !== firstSeen?.version ||
-          current?.digest !== firstSeen?.digest ||
-          current?.image !== firstSeen?.image;
-        if (state.attempt > 1 && moved)
-          throw new UserError(
-            `Conflict: services.${service.name} in ${where(manifestPath)} changed while this promotion ran, from ${describeEntry(firstSeen)} to ${describeEntry(current)} (another promotion of ${service.name}); nothing was pushed. Re-run to promote ${promotion.version} over it.`,
-          );
+        if (state.attempt > 1)
+          refuseIfRaced(where(manifestPath), service.name, promotion.version, firstSeen, current);
       }
       const files: Record<string, string> = {};
       const touched: string[] = [];
@@ -153,7 +146,7 @@ export async function updateManifest(options: ManifestUpdateOptions): Promise<Ma
       const value = { previous: current, touched };
       if (touched.length === 0) return { value };
       // A first promotion creates the manifest even when only `files` changed.
-      if (!files[manifestPath] && existing === undefined) files[manifestPath] = edited.text;
+      if (!files[manifestPath] && !existed) files[manifestPath] = edited.text;
       // The manifest committed and the trailers below come from `promotion` alone.
       assertManifestDeploys(files[manifestPath] ?? text, where(manifestPath), service.name, promotion);
       const message = promotionMessage({
@@ -242,4 +235,38 @@ export function replayPromotion(
   } catch {
     return undefined;
   }
+}
+
+/** The manifest at an attempt's tip, or a new one when the branch does not hold it yet. */
+export async function manifestAtTip(
+  state: BranchState,
+  manifestPath: string,
+  branch: string,
+  environment: string,
+  log: (line: string) => void,
+): Promise<{ text: string; existed: boolean }> {
+  const existing = await state.read(manifestPath);
+  if (state.tip && existing === undefined) log(`${manifestPath} is not on ${branch} yet; creating it`);
+  return { text: existing ?? newManifestText(environment), existed: existing !== undefined };
+}
+
+/**
+ * A later attempt finding the service's entry changed since the first has raced with another
+ * promotion of that service, which must not be silently overwritten.
+ */
+export function refuseIfRaced(
+  where: string,
+  service: string,
+  version: string,
+  firstSeen: ManifestEntry | undefined,
+  current: ManifestEntry | undefined,
+): void {
+  const moved =
+    current?.version !== firstSeen?.version ||
+    current?.digest !== firstSeen?.digest ||
+    current?.image !== firstSeen?.image;
+  if (moved)
+    throw new UserError(
+      `Conflict: services.${service} in ${where} changed while this promotion ran, from ${describeEntry(firstSeen)} to ${describeEntry(current)} (another promotion of ${service}); nothing was pushed. Re-run to promote ${version} over it.`,
+    );
 }
