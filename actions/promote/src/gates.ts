@@ -13,13 +13,7 @@ import {
 import { getString, link, log, now } from '@sd-actions/action-kit';
 import type { ScratchRepo } from '@sd-actions/git';
 import { fetchLedgerBranch, readLedger } from '@sd-actions/gitops';
-import {
-  checkRequestApproval,
-  checkRunApproval,
-  createGitHubClient,
-  parseRepository,
-  type EligibilityClients,
-} from '@sd-actions/github';
+import type { EligibilityClients } from '@sd-actions/github';
 
 /**
  * The `[verification]` gate: the newest verdict on this digest in the `from` environment's ledger
@@ -141,6 +135,10 @@ export async function checkApproval(
     throw new UserError(
       `Input "token": required to check the approvals ${target.environment} requires (${requires}); pass github.token`,
     );
+  // The GitHub client (Octokit and its HTTP stack) loads only when a gate asks GitHub: most
+  // promotions (every one into an environment without approvals) never start it.
+  const { checkRequestApproval, checkRunApproval, createGitHubClient, parseRepository } =
+    await import('@sd-actions/github');
   const clock = {
     now: () => now().getTime(),
     sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),

@@ -16,7 +16,6 @@ import {
 import { deploymentsAccess, log, recordChange, timestamp } from '@sd-actions/action-kit';
 import { ensureBranch, ensureTag, type ScratchRepo } from '@sd-actions/git';
 import { updateManifest, type ManifestUpdate } from '@sd-actions/gitops';
-import { startPromotionDeployment } from '@sd-actions/github';
 import { planRetag, retag, tagKind, type Registry, type TagAction } from '@sd-actions/registry';
 import { withQuarantineOverride } from './gates.js';
 import type { PromoteInputs } from './inputs.js';
@@ -108,7 +107,12 @@ export async function manifestStep(
 }
 
 export async function startDeployment(inp: PromoteInputs, p: PromotionPlan): Promise<void> {
-  await startPromotionDeployment(deploymentsAccess(inp.context.repository), {
+  const access = deploymentsAccess(inp.context.repository);
+  // Without a token or an API URL there is nothing to record with: the GitHub client (Octokit
+  // and its HTTP stack, most of the bundle) is loaded only when a deployment is recorded.
+  if (!access.token || !access.apiUrl) return;
+  const { startPromotionDeployment } = await import('@sd-actions/github');
+  await startPromotionDeployment(access, {
     service: p.service.name,
     environment: inp.to.name,
     version: p.version,
