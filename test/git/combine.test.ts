@@ -222,6 +222,54 @@ describe('updateBranchCombining', () => {
     expect(pendingRefs(branch)).toBe(`${PENDING_PREFIX}/${branch}/run-a`);
   });
 
+  test('a run behind pending edits whose owners are gone takes over once the branch stops moving, and lands them', async () => {
+    const branch = newBranch();
+    const base = git(origin, 'rev-parse', branch);
+    // Two runs that began a moment ago published and were then killed: both are ahead in line.
+    const started = Date.now() - 1000;
+    await publishPending(branch, base, 'a', '1', `${started}-run-a`);
+    await publishPending(branch, base, 'c', '3', `${started + 1}-run-c`);
+    const lines: string[] = [];
+    const result = await withRepo((repo) =>
+      updateBranchCombining({
+        repo,
+        branch,
+        edit: setKey('b', '2'),
+        retry: fast,
+        log: (line) => lines.push(line),
+        combine: { replay },
+      }),
+    );
+    expect(lines[0]).toMatch(/^2 edit\(s\) pending on .*; published this one for the next landing$/);
+    expect(git(origin, 'show', `${branch}:${FILE}`)).toBe('a=1\nb=2\nc=3');
+    expect(git(origin, 'rev-list', '--count', `${base}..${branch}`)).toBe('3');
+    expect(git(origin, 'rev-parse', `${branch}~2`)).toBe(result.commit);
+    expect(pendingRefs(branch)).toBe('');
+  });
+
+  test('runs behind a killed run take over; the one whose edit another landed reports that commit', async () => {
+    const branch = newBranch();
+    const base = git(origin, 'rev-parse', branch);
+    await publishPending(branch, base, 'a', '1', `${Date.now() - 1000}-run-a`);
+    const results = await Promise.all(
+      ['b', 'c'].map((key) =>
+        withRepo((repo) =>
+          updateBranchCombining({ repo, branch, edit: setKey(key, '2'), retry: fast, combine: { replay } }),
+        ),
+      ),
+    );
+    expect(git(origin, 'show', `${branch}:${FILE}`)).toBe('a=1\nb=2\nc=2');
+    expect(git(origin, 'rev-list', '--count', `${base}..${branch}`)).toBe('3');
+    for (const [i, key] of ['b', 'c'].entries()) {
+      const result = results[i]!;
+      expect(result.changed).toBe(true);
+      expect(git(origin, 'log', '-1', '--format=%(trailers:key=Kv-Key,valueonly)', result.commit!)).toBe(key);
+      expect(git(origin, 'merge-base', '--is-ancestor', result.commit!, branch)).toBe('');
+      expect(result.diff).toContain(`+${key}=2`);
+    }
+    expect(pendingRefs(branch)).toBe('');
+  });
+
   test('withChangeId appends to the trailer block, or starts one', () => {
     expect(withChangeId('s\n\nbody\n\nA-B: c\n', 'x')).toBe(`s\n\nbody\n\nA-B: c\n${CHANGE_ID_TRAILER}: x\n`);
     expect(withChangeId('subject only', 'x')).toBe(`subject only\n\n${CHANGE_ID_TRAILER}: x\n`);

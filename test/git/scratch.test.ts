@@ -1,6 +1,10 @@
-/** ScratchRepo.open writes its config itself (one git process): git must read back what it wrote. */
+/**
+ * ScratchRepo.open writes its config itself (one git process): git must read back what it wrote.
+ * listRemote lists every ref once and keeps the listing for one later reader.
+ */
 import { expect, test } from '@jest/globals';
-import { ScratchRepo } from '@sd-actions/git';
+import { headsOf, refsUnder, ScratchRepo } from '@sd-actions/git';
+import { commit, git, originAndClone, removeDir, tempDir } from '@sd-actions/testkit';
 
 test.each([
   'https://github.example/acme/monorepo.git',
@@ -14,8 +18,40 @@ test.each([
       '+refs/heads/*:refs/remotes/origin/*',
     );
     expect(await repo.git.run(['config', '--get', 'core.logAllRefUpdates'])).toBe('false');
+    expect(await repo.git.run(['config', '--get', 'maintenance.auto'])).toBe('false');
     expect(await repo.git.run(['remote'])).toBe('origin');
   } finally {
     await repo.dispose();
+  }
+});
+
+test('listRemote lists branches, tags (peeled) and other refs once, and keeps the listing for one reader', async () => {
+  const root = tempDir('scratch-list-');
+  try {
+    const { origin, work } = originAndClone(root);
+    const first = commit(work, 'one', { 'a.txt': '1' });
+    git(work, 'tag', '-a', '-m', 'v1', 'svc/1.0.0');
+    git(work, 'push', '-q', 'origin', 'main', 'svc/1.0.0', `${first}:refs/sd-actions/pending/env/x`);
+    const repo = await ScratchRepo.open({ url: origin, tempRoot: root });
+    try {
+      const listing = await repo.listRemote();
+      expect(headsOf(listing)).toEqual(new Map([['main', first]]));
+      const tag = refsUnder(listing, 'refs/tags/').get('svc/1.0.0')!;
+      expect(tag.commit).toBe(first);
+      expect(tag.sha).not.toBe(first); // the annotated tag object, peeled to its commit
+      expect(listing.get('refs/sd-actions/pending/env/x')).toBe(first);
+      expect(repo.takeListing()).toEqual(listing);
+      expect(repo.takeListing()).toBeUndefined();
+    } finally {
+      await repo.dispose();
+    }
+    const unreachable = await ScratchRepo.open({ url: `${root}/missing.git`, tempRoot: root });
+    try {
+      await expect(unreachable.listRemote()).rejects.toThrow(/^Could not list the branches of origin/);
+    } finally {
+      await unreachable.dispose();
+    }
+  } finally {
+    removeDir(root);
   }
 });

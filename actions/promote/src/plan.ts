@@ -18,7 +18,7 @@ import {
   type ServiceConfig,
 } from '@sd-actions/core';
 import { getString, log, now } from '@sd-actions/action-kit';
-import { branchesContaining, Git, listRemoteHeads, listRemoteRefs, type ScratchRepo } from '@sd-actions/git';
+import { branchesContaining, Git, headsOf, refsUnder, type ScratchRepo } from '@sd-actions/git';
 import { manifestPathOf, prefetchEnvironments, readEnvironment, readQuarantine } from '@sd-actions/gitops';
 import { chooseVersion } from './version.js';
 import { checkApproval, verificationGate, type ApprovalOutcome } from './gates.js';
@@ -52,9 +52,11 @@ export async function planPromotion(
   build?: { digest: string; commit: string },
 ): Promise<PromotionPlan> {
   const { config, to, fromName, context } = inp;
-  // The remote's branches (one ls-remote), then every environment branch and its manifest in
-  // one fetch and one read: the reads below, the edit's first attempt and the summary use them.
-  const heads = await listRemoteHeads(repo.git, remote.url);
+  // The remote's refs (one ls-remote: its branches, tags and pending promotions, also the first
+  // look of the manifest commit), then every environment branch and its manifest in one fetch
+  // and one read: the reads below, the edit's first attempt and the summary use them.
+  const listing = await repo.listRemote();
+  const heads = headsOf(listing);
   await prefetchEnvironments(repo, config, heads);
   // 1. The artifact.
   const image = imageRepository(config, service);
@@ -93,9 +95,7 @@ export async function planPromotion(
   });
   const release = classifyVersion(version) === 'release';
   const tagName = release ? releaseTagName(config, service.name, version) : undefined;
-  const existingTag = tagName
-    ? (await listRemoteRefs(repo.git, 'origin', 'refs/tags/')).get(tagName)
-    : undefined;
+  const existingTag = tagName ? refsUnder(listing, 'refs/tags/').get(tagName) : undefined;
   const releaseBranch = release ? releaseBranchName(config, service.name, version) : undefined;
 
   // The source commit must be in origin, on a branch that is not a GitOps branch, before the

@@ -4,20 +4,24 @@
  *
  * Protocol (every ref name below is under the remote's `refs/sd-actions/pending/<branch>/`):
  *
- * 1. An attempt fetches the branch tip together with every pending ref, runs the caller's edit on
- *    the tip (the edit decides what is a conflict, exactly as with `updateBranch`) and commits it.
- *    Its message carries an `Sd-Change-Id` trailer, unique to this run.
- * 2. On top of its own commit it re-applies the other runs' pending edits, one commit each with
- *    the pending commit's message and author: only through `replay`, which returns the files the
- *    owner would land on the current tip, or undefined when that is not certain (the owner then
- *    lands it itself). Root commits and pending refs older than `staleMs` are never landed.
+ * 1. An attempt looks at the remote (one `ls-remote`: the branch tip and the pending refs, by
+ *    name only), runs the caller's edit on the tip (the edit decides what is a conflict, exactly
+ *    as with `updateBranch`) and commits it. Its message carries an `Sd-Change-Id` trailer,
+ *    unique to this run, which starts with the time the run began: every run orders the pending
+ *    refs the same way, oldest first, from their names alone.
+ * 2. One run lands at a time: the owner of the oldest fresh pending edit (or any run, when none is
+ *    pending). It fetches the pending commits and re-applies them on top of its own commit, one
+ *    commit each with the pending commit's message and author: only through `replay`, which
+ *    returns the files the owner would land on the current tip, or undefined when that is not
+ *    certain (the owner then lands it itself). Root commits and pending refs older than
+ *    `staleMs` are never landed.
  * 3. One atomic push moves the branch (fast-forward only: never forced) and deletes, with a lease,
  *    every pending ref it landed (and its own, if published): a pending edit lands exactly once,
  *    because its ref can be deleted only once.
- * 4. A lost push publishes the run's own commit as its pending ref (a new ref: never conflicts),
- *    waits, and goes again. A run whose pending ref has disappeared looks for its change id in
- *    the branch: found, it is done (and reports that commit); not found (a stale ref cleaned),
- *    it carries on by itself.
+ * 4. A run that is not first in line, or whose push lost, publishes its commit as its pending ref
+ *    (a new ref: never conflicts) and watches with one `ls-remote` per look (no objects move).
+ *    Its ref gone, it looks for its change id among the commits made since it published: found,
+ *    it is done (and reports that commit); not found (a stale ref cleaned), it carries on alone.
  * 5. Giving up (a conflict found by the edit, too many rounds) withdraws the pending ref first,
  *    so no other run lands an edit whose owner reported failure. A run that is killed leaves its
  *    ref: other runs may land it while it is fresh, and delete it unlanded once it is stale.
@@ -38,6 +42,8 @@ import {
 
 export const PENDING_PREFIX = 'refs/sd-actions/pending';
 export const CHANGE_ID_TRAILER = 'Sd-Change-Id';
+/** How far another runner's clock may be behind ours when it lands our edit. */
+const CLOCK_MARGIN_MS = 120_000;
 const LOCAL_PENDING = 'refs/sd-pending';
 const REMOTE = 'origin';
 
@@ -102,9 +108,12 @@ export async function updateBranchCombining<T>(
   const clock = combine.clock ?? Date.now;
   const staleMs = combine.staleMs ?? 10 * 60_000;
   const maxBatch = combine.maxBatch ?? 100;
-  const changeId = combine.changeId ?? randomUUID();
+  // The id starts with the time the run began: every run orders pending edits by their names
+  // alone (one `ls-remote`, no objects), oldest first.
+  const changeId = combine.changeId ?? `${clock()}-${randomUUID()}`;
   const remotePrefix = `${PENDING_PREFIX}/${branch}/`;
   const ownRef = `${remotePrefix}${changeId}`;
+  const isFresh = (ref: string) => clock() - arrivalOf(ref) <= staleMs;
   /** Our published pending commit, while it may be on the remote. */
   let published: string | undefined;
 
@@ -112,39 +121,59 @@ export async function updateBranchCombining<T>(
   let lastTip: string | undefined;
   let lastDetail = '';
   let losses = 0;
-  let prefetched: Awaited<ReturnType<typeof fetchWithPending>> | undefined;
+  /** The tip whose objects this repository has (beyond one fetched by the caller). */
+  let fetchedTip: string | undefined;
+  let looked: Look | undefined;
 
-  const landedResult = async (commit: string, attempt: number, value: T): Promise<BranchUpdate<T>> => {
-    const parent = await repo.git.run(['rev-parse', '--verify', '--end-of-options', `${commit}^`]);
-    return {
-      value,
-      changed: true,
-      commit,
-      base: parent,
-      created: false,
-      diff: await repo.diff(parent, commit),
-      attempts: attempt,
-    };
+  /** When we first published (ms, our clock): a landing of our edit was committed after it. */
+  let firstPublished: number | undefined;
+  /**
+   * The landed commit that carries our change id (and its parent), searching back from the tip:
+   * first only the commits made since we published (less a margin for the lander's clock), then
+   * the last 200.
+   */
+  const findLanded = async (): Promise<{ commit: string; parent: string } | undefined> => {
+    const ranges: ({ depth: number } | { since: number })[] = [{ depth: 200 }];
+    if (firstPublished !== undefined) ranges.unshift({ since: (firstPublished - CLOCK_MARGIN_MS) / 1000 });
+    for (const range of ranges) {
+      // A fetch by date can find nothing to fetch (a lander's clock far behind): look deeper.
+      const commits = await repo.recentCommits(branch, range).catch((err: unknown) => {
+        if ('depth' in range) throw err;
+        return [];
+      });
+      // The deepest commit shows no parent (the shallow boundary): found there, look deeper.
+      const found = commits.find((c) => changeIdOf(c.message) === changeId && c.parents.length > 0);
+      if (found) return { commit: found.sha, parent: found.parents[0]! };
+      if ('depth' in range && commits.length < range.depth) return undefined;
+    }
+    return undefined;
   };
-  /** The commit of the branch that carries our change id (searching back from `tip`). */
-  const findLanded = async (tip: string | undefined): Promise<string | undefined> => {
-    if (!tip) return undefined;
-    const commits = await repo.commitMessages(branch, tip, 200);
-    return commits.find((c) => changeIdOf(c.message) === changeId)?.sha;
-  };
+  const landedResult = async (
+    landed: { commit: string; parent: string },
+    attempt: number,
+    value: T,
+  ): Promise<BranchUpdate<T>> => ({
+    value,
+    changed: true,
+    commit: landed.commit,
+    base: landed.parent,
+    created: false,
+    diff: await repo.diff(landed.parent, landed.commit),
+    attempts: attempt,
+  });
   /** Take our pending ref back; if it was gone, whether (and where) our edit landed. */
-  const withdraw = async (): Promise<string | undefined> => {
+  const withdraw = async (): Promise<{ commit: string; parent: string } | undefined> => {
     if (!published) return undefined;
     const pushed = await pushRefs(repo, [`:${ownRef}`], [[ownRef, published]]);
     published = undefined;
     if (pushed.ok) return undefined;
-    return findLanded(await repo.fetchBranch(branch));
+    return findLanded();
   };
   let lastValue: { value: T } | undefined;
   const giveUp = async (error: unknown, attempt: number): Promise<BranchUpdate<T>> => {
     const landed = await withdraw().catch(() => undefined);
     if (landed && lastValue) {
-      log(`another run landed this edit as ${landed.slice(0, 12)} on ${branch}`);
+      log(`another run landed this edit as ${landed.commit.slice(0, 12)} on ${branch}`);
       return landedResult(landed, attempt, lastValue.value);
     }
     throw error;
@@ -153,27 +182,35 @@ export async function updateBranchCombining<T>(
   /** Publish our commit as our pending ref (a new ref: no race); failing that, carry on alone. */
   const publish = async (own: string) => {
     const out = await pushRefs(repo, [`${own}:${ownRef}`], []);
-    if (out.ok) published = own;
-    else log(`could not publish the pending edit (${out.detail}); carrying on alone`);
+    if (out.ok) {
+      published = own;
+      firstPublished ??= Date.now(); // commit dates are wall-clock time, not the injected clock
+    } else log(`could not publish the pending edit (${out.detail}); carrying on alone`);
   };
   /** Set when the runs ahead of us stopped landing: land everything ourselves. */
   let takeOver = false;
   /**
-   * Watch our pending edit with one fetch per look, at intervals of about the time our last
-   * round took; return (the look kept in `prefetched`) when it is gone, when it is first in line,
-   * or when the branch did not move for five looks (the run ahead is gone or stuck: take over).
+   * Watch our pending edit with one `ls-remote` per look (names only: no objects move), at
+   * intervals of about the time our last round took; return (the look kept in `looked`) when it
+   * is gone, when it is first in line, or when the branch did not move for five looks (the run
+   * ahead is gone or stuck: take over). `behind`: other edits were pending before ours, so the
+   * next landing most likely carries ours: the first look waits about a round for it.
    */
-  const watch = async (roundMs: number) => {
+  const watch = async (roundMs: number, behind: boolean) => {
     const random = policy.random ?? Math.random;
+    const round = Math.min(policy.maxMs, Math.max(100, roundMs));
     let seen: string | undefined;
     let still = 0;
     for (let look = 1; look <= policy.maxRounds; look++) {
-      await sleep(Math.round((0.5 + random()) * Math.min(policy.maxMs, Math.max(100, roundMs))));
-      prefetched = await fetchWithPending(repo, branch);
-      const fresh = prefetched.pending.filter((p) => clock() - p.committedAt * 1000 <= staleMs && p.parent);
-      if (!prefetched.pending.some((p) => p.ref === ownRef) || fresh[0]?.ref === ownRef) return;
-      still = prefetched.tip === seen ? still + 1 : 0;
-      seen = prefetched.tip;
+      // The first look comes soon (the first in line lands at once), or when a run behind others
+      // expects the landing that carries its edit; later looks about one round apart.
+      const factor = look > 1 ? 0.5 + random() : behind ? 1 + random() / 2 : 0.25 + random() / 2;
+      await sleep(Math.round(factor * round));
+      looked = await lookRemote(repo, branch);
+      const line = looked.pending.filter((p) => p.ref === ownRef || isFresh(p.ref));
+      if (!looked.pending.some((p) => p.ref === ownRef) || line[0]?.ref === ownRef) return;
+      still = looked.tip === seen ? still + 1 : 0;
+      seen = looked.tip;
       if (still >= 5) {
         takeOver = true;
         return;
@@ -184,20 +221,23 @@ export async function updateBranchCombining<T>(
 
   for (let attempt = 1; ; attempt++) {
     const started = now();
-    const { tip, pending } = prefetched ?? (await fetchWithPending(repo, branch));
-    prefetched = undefined;
-    const mine = pending.find((p) => p.ref === ownRef);
-    if (published && !mine) {
+    // The first look may be the listing the caller just took (ScratchRepo.listRemote).
+    const listing = attempt === 1 ? repo.takeListing() : undefined;
+    const look = looked ?? (listing ? lookIn(listing, branch) : await lookRemote(repo, branch));
+    looked = undefined;
+    if (published && !look.pending.some((p) => p.ref === ownRef)) {
       published = undefined;
-      const landed = await findLanded(tip);
+      const landed = await findLanded();
       if (landed && lastValue) {
-        log(`another run landed this edit as ${landed.slice(0, 12)} on ${branch} (attempt ${attempt})`);
+        log(
+          `another run landed this edit as ${landed.commit.slice(0, 12)} on ${branch} (attempt ${attempt})`,
+        );
         return landedResult(landed, attempt, lastValue.value);
       }
       log(`the pending edit on ${branch} was cleaned up unlanded; carrying on`);
     }
     if (attempt > 1) {
-      if (tip !== lastTip) lostOnTip = 0;
+      if (look.tip !== lastTip) lostOnTip = 0;
       else if (lostOnTip >= policy.attempts)
         return giveUp(
           new UserError(
@@ -212,6 +252,22 @@ export async function updateBranchCombining<T>(
           ),
           attempt,
         );
+    }
+    // One run lands at a time: the owner of the oldest fresh pending edit (every run sees the
+    // same names in the same order). The others publish theirs and watch, taking over only when
+    // the branch stops moving.
+    const queue = look.pending.filter((p) => p.ref === ownRef || isFresh(p.ref));
+    const designated = !queue[0] || queue[0].ref === ownRef || takeOver || !look.tip;
+    // The objects to build on: the tip (fetched only when this repository has not got it), and
+    // to land others' edits with ours, every pending edit (with its parent).
+    let tip = look.tip;
+    let pending: PendingRef[] = [];
+    if (designated && tip && look.pending.some((p) => p.ref !== ownRef)) {
+      ({ tip, pending } = await fetchWithPending(repo, branch));
+      fetchedTip = tip;
+    } else if (tip && tip !== fetchedTip && tip !== repo.knownTip(branch)?.tip) {
+      tip = await repo.fetchBranch(branch);
+      fetchedTip = tip;
     }
     let result;
     try {
@@ -246,6 +302,15 @@ export async function updateBranchCombining<T>(
     });
     if (options.dryRun) return done();
 
+    if (!designated && tip) {
+      if (!published) await publish(own);
+      if (published) {
+        log(`${queue.length} edit(s) pending on ${branch}; published this one for the next landing`);
+        await watch(now() - started, true);
+        continue;
+      }
+    }
+    takeOver = false;
     // Everyone else's fresh pending edits, on top of ours.
     const fresh: PendingRef[] = [];
     const stale: PendingRef[] = [];
@@ -254,19 +319,6 @@ export async function updateBranchCombining<T>(
       if (clock() - p.committedAt * 1000 > staleMs) stale.push(p);
       else if (p.parent && tip && fresh.length < maxBatch) fresh.push(p);
     }
-    // One run lands at a time: the owner of the oldest pending edit (all runs see the same order).
-    // The others publish theirs and watch, taking over only when the branch stops moving.
-    const queue = pending.filter((p) => p.ref === ownRef || fresh.includes(p));
-    const designated = !queue[0] || queue[0].ref === ownRef;
-    if (!designated && !takeOver && tip) {
-      if (!published) await publish(own);
-      if (published) {
-        log(`${queue.length} edit(s) pending on ${branch}; published this one for the next landing`);
-        await watch(now() - started);
-        continue;
-      }
-    }
-    takeOver = false;
     const chain = tip ? await combineOnto(repo, tip, own, result.files, fresh, combine.replay) : undefined;
     const head = chain?.head ?? own;
     const landing = chain?.landed ?? [];
@@ -280,6 +332,7 @@ export async function updateBranchCombining<T>(
     const pushed = await pushRefs(repo, refspecs, leases);
     if (pushed.ok) {
       repo.noteTip(branch, head);
+      fetchedTip = head;
       published = undefined;
       const others = landing.length ? `, with ${landing.length} other pending edit(s)` : '';
       log(`pushed ${own.slice(0, 12)} to ${branch}${attempt > 1 ? ` (attempt ${attempt})` : ''}${others}`);
@@ -306,8 +359,65 @@ export async function updateBranchCombining<T>(
       continue;
     }
     log(`branch ${branch} moved (${pushed.detail}); published the edit for the next landing`);
-    await watch(now() - started);
+    await watch(
+      now() - started,
+      look.pending.some((p) => p.ref !== ownRef && isFresh(p.ref)),
+    );
   }
+}
+
+/** What one `ls-remote` shows of a branch: its tip and its pending refs, oldest first. */
+interface Look {
+  tip: string | undefined;
+  pending: { ref: string; commit: string }[];
+}
+
+/**
+ * When a pending ref's run began (its name starts with that time in ms); 0 when it does not say
+ * (an older version's ref): never first in line, it is landed by whoever lands next.
+ */
+function arrivalOf(ref: string): number {
+  const m = /\/(\d{13})-[^/]*$/.exec(ref);
+  return m ? Number(m[1]) : 0;
+}
+
+const byArrival = (a: { ref: string }, b: { ref: string }) =>
+  arrivalOf(a.ref) - arrivalOf(b.ref) || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
+
+/**
+ * The branch tip and its pending refs by name, with one `ls-remote` (no objects): the cheap look
+ * a waiting run takes. `ls-remote` cannot narrow what the remote lists to a prefix, so it lists
+ * every ref and this keeps the branch and its pending refs.
+ */
+async function lookRemote(repo: ScratchRepo, branch: string): Promise<Look> {
+  const head = `refs/heads/${branch}`;
+  const listed = await repo.git.exec([
+    'ls-remote',
+    '--end-of-options',
+    REMOTE,
+    head,
+    `${PENDING_PREFIX}/${branch}/*`,
+  ]);
+  if (listed.code !== 0)
+    throw new UserError(
+      `Could not list branch ${JSON.stringify(branch)} on ${redactUrl(repo.url)}: ${redactUrl(listed.stderr.trim().split('\n').slice(-3).join(' / '))}`,
+    );
+  const listing = new Map<string, string>();
+  for (const line of listed.stdout.toString('utf8').split('\n')) {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64})\t(.+)$/.exec(line);
+    if (m) listing.set(m[2]!, m[1]!);
+  }
+  return lookIn(listing, branch);
+}
+
+/** The branch tip and its pending refs (oldest first) in a listing of the remote's refs. */
+function lookIn(listing: ReadonlyMap<string, string>, branch: string): Look {
+  const prefix = `${PENDING_PREFIX}/${branch}/`;
+  const pending: Look['pending'] = [];
+  for (const [ref, commit] of listing)
+    if (ref.startsWith(prefix) && !ref.slice(prefix.length).includes('/')) pending.push({ ref, commit });
+  pending.sort(byArrival);
+  return { tip: listing.get(`refs/heads/${branch}`), pending };
 }
 
 /** Fetch the branch tip (depth 2) and every pending ref for it (each with its parent). */
@@ -371,7 +481,7 @@ async function fetchWithPending(
       message,
     });
   }
-  pending.sort((a, b) => a.committedAt - b.committedAt || (a.ref < b.ref ? -1 : 1));
+  pending.sort(byArrival);
   repo.noteTip(branch, tip);
   return { tip, pending };
 }

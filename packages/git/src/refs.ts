@@ -33,11 +33,20 @@ export async function listRemoteRefs(
   prefix: string,
 ): Promise<Map<string, RemoteRef>> {
   const out = await git.run(['ls-remote', '--end-of-options', remote, `${prefix}*`]);
-  const refs = new Map<string, RemoteRef>();
-  const peeled = new Map<string, string>();
+  const listing = new Map<string, string>();
   for (const line of out.split('\n')) {
     const [sha, ref] = line.split('\t');
-    if (!sha || !ref || !ref.startsWith(prefix)) continue;
+    if (sha && ref) listing.set(ref, sha);
+  }
+  return refsUnder(listing, prefix);
+}
+
+/** The refs under a prefix in an `ls-remote` listing (refname → sha), annotated tags peeled. */
+export function refsUnder(listing: ReadonlyMap<string, string>, prefix: string): Map<string, RemoteRef> {
+  const refs = new Map<string, RemoteRef>();
+  const peeled = new Map<string, string>();
+  for (const [ref, sha] of listing) {
+    if (!ref.startsWith(prefix)) continue;
     if (ref.endsWith('^{}')) peeled.set(ref.slice(prefix.length, -3), sha);
     else refs.set(ref.slice(prefix.length), { name: ref.slice(prefix.length), sha, commit: sha });
   }

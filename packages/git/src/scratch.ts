@@ -51,17 +51,20 @@ export async function openBareClone(
   if (options.authHeader && isHttpUrl(options.url)) Object.assign(env, extraHeaderEnv(options.authHeader));
   const git = new Git(dir, { env });
   try {
-    await git.run(['init', '--quiet', '--bare']);
-    // What `git config core.logAllRefUpdates false` and `git remote add` would write, appended
-    // in one file write instead of two more processes (a value git could not read back, e.g.
+    // No template: a throw-away repository needs no sample hooks or description files.
+    await git.run(['init', '--quiet', '--bare', '--template=']);
+    // What `git config core.logAllRefUpdates false`, `git config maintenance.auto false` (a
+    // throw-away repository: no fetch should start `git maintenance`) and `git remote add` would
+    // write, appended in one file write instead of more processes (a value git could not read back, e.g.
     // one with a line break, goes through git as before).
     if (/^[^\0\r\n]*$/.test(options.url))
       await appendFile(
         join(dir, 'config'),
-        `[core]\n\tlogAllRefUpdates = false\n[remote "${REMOTE}"]\n\turl = ${configValue(options.url)}\n\tfetch = +refs/heads/*:refs/remotes/${REMOTE}/*\n`,
+        `[core]\n\tlogAllRefUpdates = false\n[maintenance]\n\tauto = false\n[remote "${REMOTE}"]\n\turl = ${configValue(options.url)}\n\tfetch = +refs/heads/*:refs/remotes/${REMOTE}/*\n`,
       );
     else {
       await git.run(['config', 'core.logAllRefUpdates', 'false']);
+      await git.run(['config', 'maintenance.auto', 'false']);
       await git.run(['remote', 'add', REMOTE, options.url]);
     }
   } catch (err) {
@@ -98,6 +101,36 @@ export class ScratchRepo {
   private readonly known = new Map<string, string | undefined>();
   /** File texts by `<commit sha>:<path>` (a commit's content never changes). */
   private readonly texts = new Map<string, string | undefined>();
+
+  /** The remote's refs as listRemote() last listed them, until a reader takes them. */
+  private listing: Map<string, string> | undefined;
+
+  /**
+   * Every ref of the remote (refname → sha; peeled tags as `<ref>^{}`) with one `ls-remote`, or
+   * a clear error when the remote cannot be reached. The listing is also kept for the next
+   * reader that would list the remote again (takeListing): one listing serves both.
+   */
+  async listRemote(): Promise<Map<string, string>> {
+    const listed = await this.git.exec(['ls-remote', '--end-of-options', REMOTE]);
+    if (listed.code !== 0)
+      throw new UserError(
+        `Could not list the branches of origin (${redactUrl(this.url)}): ${redactUrl(listed.stderr.trim().split('\n').slice(-2).join(' / '))}`,
+      );
+    const listing = new Map<string, string>();
+    for (const line of listed.stdout.toString('utf8').split('\n')) {
+      const [sha, ref] = line.split('\t');
+      if (sha && ref && /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(sha)) listing.set(ref, sha);
+    }
+    this.listing = listing;
+    return new Map(listing);
+  }
+
+  /** The listing listRemote() kept, once (then forgotten: a later look lists the remote again). */
+  takeListing(): Map<string, string> | undefined {
+    const listing = this.listing;
+    this.listing = undefined;
+    return listing;
+  }
 
   /** The tip last seen of a branch tracked by fetchBranches() (`{ tip: undefined }`: no branch). */
   knownTip(branch: string): { tip: string | undefined } | undefined {
@@ -341,6 +374,50 @@ export class ScratchRepo {
     if (imported.code !== 0) throw new GitError(['fast-import'], imported.code, imported.stderr);
     const commits = imported.stdout.toString('utf8').trim().split('\n');
     return made.map((step, i) => ({ step, commit: commits[i]!.trim() }));
+  }
+
+  /**
+   * The newest commits of a branch on the remote, newest first, each with its parents (none
+   * shown for the deepest: the shallow boundary): the newest `depth`, or those committed since a
+   * time (unix seconds; at least the tip). Empty when the branch does not exist.
+   */
+  async recentCommits(
+    branch: string,
+    range: { depth: number } | { since: number },
+  ): Promise<{ sha: string; parents: string[]; message: string }[]> {
+    const tracking = `refs/remotes/${REMOTE}/${branch}`;
+    const fetched = await this.git.exec([
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      'depth' in range ? `--depth=${range.depth}` : `--shallow-since=${Math.floor(range.since)}`,
+      '--end-of-options',
+      REMOTE,
+      `+refs/heads/${branch}:${tracking}`,
+    ]);
+    if (fetched.code !== 0) {
+      if (/couldn't find remote ref/i.test(fetched.stderr)) return [];
+      throw new UserError(
+        `Could not fetch branch ${JSON.stringify(branch)} from ${redactUrl(this.url)}: ${lastLines(fetched.stderr)}`,
+      );
+    }
+    const out = await this.git.exec([
+      'log',
+      '--format=%H%x00%P%x00%B%x1e',
+      ...('depth' in range ? [`-n${range.depth}`] : []),
+      tracking,
+      '--',
+    ]);
+    if (out.code !== 0) throw new GitError(['log', tracking], out.code, out.stderr);
+    return out.stdout
+      .toString('utf8')
+      .split('\x1e')
+      .map((record) => record.replace(/^\n/, ''))
+      .filter((record) => record.includes('\0'))
+      .map((record) => {
+        const [sha, parents, message] = record.split('\0');
+        return { sha: sha!, parents: (parents ?? '').split(' ').filter(Boolean), message: message ?? '' };
+      });
   }
 
   /**
