@@ -4,8 +4,18 @@
  * GITHUB_STEP_SUMMARY, GITHUB_EVENT_NAME/PATH, GITHUB_SHA, GITHUB_WORKSPACE, RUNNER_TEMP — and
  * parses what it wrote back: outputs, the summary, annotations and the exit code.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -76,6 +86,8 @@ export interface RunOptions {
   githubToken?: string;
   /** Path to the action directory relative to the repo root, default actions/<name>. */
   actionDir?: string;
+  /** Start only when this gate opens (see runActionsTogether): a FIFO made by mkfifo. */
+  gate?: string;
 }
 
 interface ActionYml {
@@ -141,6 +153,55 @@ function evaluateDefault(value: string | undefined, token: string): string | und
 }
 
 /** Run `actions/<name>/dist/index.js` as the runner would. */
+/**
+ * The gate keeper: opens the FIFO read-write (so the open never blocks), says it is ready with a
+ * file beside it, reads one byte, then becomes node. Perl (Debian's perl-base is essential) and
+ * not sh: sh drops variables such as INPUT_SOURCE-COMMIT, whose names are not shell names.
+ */
+const GATED =
+  'open(my $g, "+<", $ENV{SD_TEST_GATE}) or die "gate: $!"; ' +
+  'open(my $r, ">", "$ENV{SD_TEST_GATE}.ready.$$") or die "gate: $!"; close $r; ' +
+  'sysread($g, my $byte, 1); close $g; delete $ENV{SD_TEST_GATE}; exec { $ARGV[0] } @ARGV or die "exec: $!"';
+
+/**
+ * Run several actions started at the same instant, as a burst of jobs would be: every process is
+ * spawned and waiting at one gate first, then the gate opens. `ms` is from the opening until the
+ * last one ended (spawning them one after another is not part of it).
+ */
+export async function runActionsTogether(
+  runs: { name: string; options: RunOptions }[],
+): Promise<{ runs: ActionRun[]; ms: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-gate-'));
+  const gate = join(dir, 'gate');
+  execFileSync('mkfifo', ['--', gate]);
+  try {
+    const running = runs.map((r) => runAction(r.name, { ...r.options, gate }));
+    let failed = false;
+    for (const run of running) run.catch(() => (failed = true));
+    // Every process waits at the gate before it opens (a run that failed to start ends the wait:
+    // the gate still opens, so no shell is left waiting).
+    while (!failed && readdirSync(dir).filter((f) => f.startsWith('gate.ready.')).length < runs.length)
+      await new Promise((r) => setTimeout(r, 10));
+    const started = performance.now();
+    const fd = openSync(gate, 'w');
+    try {
+      writeSync(fd, '\n'.repeat(runs.length));
+    } finally {
+      closeSync(fd);
+    }
+    const settled = await Promise.allSettled(running);
+    const ms = performance.now() - started;
+    const results: ActionRun[] = [];
+    for (const outcome of settled) {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      results.push(outcome.value);
+    }
+    return { runs: results, ms };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function runAction(name: string, options: RunOptions): Promise<ActionRun> {
   const dir = join(ROOT, options.actionDir ?? join('actions', name));
   const manifest = parse(readFileSync(join(dir, 'action.yml'), 'utf8')) as ActionYml;
@@ -209,7 +270,9 @@ async function runIn(
   }
 
   const started = Date.now();
-  const child = spawn(node24(), [main], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = options.gate ? ['perl', '-e', GATED, node24(), main] : [node24(), main];
+  if (options.gate) env.SD_TEST_GATE = options.gate;
+  const child = spawn(command!, args, { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
