@@ -32,7 +32,7 @@ import type { Registry, TagAction } from '@sd-actions/registry';
 import { checkApproval, withQuarantineOverride, type ApprovalOutcome } from './gates.js';
 import type { PromoteInputs } from './inputs.js';
 import { announce, type PromotionPlan, type RemoteAccess } from './plan.js';
-import { promotionOf, retagStep, startDeployment } from './steps.js';
+import { promotionOf, rethrowAfterSettling, retagStep, startDeployment } from './steps.js';
 import { tagsCell } from './summary.js';
 import { chooseVersion } from './version.js';
 
@@ -184,7 +184,14 @@ export async function runBatch(
       approval: approvalRecord(p.approval.evidence),
     })),
     log: (line) => log.info(line),
-  });
+  }).catch((err: unknown) =>
+    rethrowAfterSettling(
+      err,
+      registry,
+      plans.map((plan) => ({ plan, tagPlan: tagPlans.get(plan.service.name) ?? [] })),
+      dryRun,
+    ),
+  );
   const commitOf = new Map(update.commits.map((c) => [c.service, c.commit]));
   if (!dryRun)
     for (const c of update.commits)

@@ -18,7 +18,7 @@ import { openRegistry } from '@sd-actions/registry';
 import { readInputs } from './inputs.js';
 import { runBatch } from './batch.js';
 import { announce, planPromotion } from './plan.js';
-import { manifestStep, releaseStep, retagStep } from './steps.js';
+import { manifestStep, releaseStep, rethrowAfterSettling, retagStep } from './steps.js';
 import { report } from './summary.js';
 
 /** The action: read and validate the inputs, act, set the outputs, write the summary. */
@@ -37,7 +37,9 @@ export async function run(): Promise<void> {
     const plan = await planPromotion(inp, inp.service, repo, remote, build);
     announce(inp, plan);
     const tagPlan = await retagStep(inp, plan, registry, progress);
-    const update = await manifestStep(inp, plan, repo, tagPlan, progress);
+    const update = await manifestStep(inp, plan, repo, tagPlan, progress).catch((err: unknown) =>
+      rethrowAfterSettling(err, registry, [{ plan, tagPlan }], inp.dryRun),
+    );
     const release = await releaseStep(inp, plan, repo);
     await report(inp, plan, tagPlan, update, release, repo);
   } catch (err) {

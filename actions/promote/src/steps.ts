@@ -10,12 +10,13 @@ import {
   releaseValues,
   render,
   UserError,
+  type ManifestEntry,
   type ManifestPromotion,
   type PromotionProgress,
 } from '@sd-actions/core';
 import { deploymentsAccess, log, recordChange, timestamp } from '@sd-actions/action-kit';
 import { ensureBranch, ensureTag, type ScratchRepo } from '@sd-actions/git';
-import { updateManifest, type ManifestUpdate } from '@sd-actions/gitops';
+import { PromotionRaced, updateManifest, type ManifestUpdate } from '@sd-actions/gitops';
 import { planRetag, retag, tagKind, type Registry, type TagAction } from '@sd-actions/registry';
 import { withQuarantineOverride } from './gates.js';
 import type { PromoteInputs } from './inputs.js';
@@ -56,6 +57,60 @@ export async function retagStep(
         `registry tag ${image}:${t.tag} ${t.action === 'add' ? 'added' : 'moved'} to ${art.digest}`,
       );
   return tagPlan;
+}
+
+/**
+ * After a lost race (another promotion of this service landed first, nothing was pushed): each
+ * moving tag this run moved to its digest goes to the digest the manifest records now (or back
+ * where it was), so the registry agrees with the ledger again. A registry has no compare-and-set:
+ * a tag that no longer shows our digest (another run moved it since) is left alone. Returns one
+ * line per tag it set.
+ */
+export async function settleMovingTags(
+  p: PromotionPlan,
+  registry: Registry,
+  tagPlan: TagAction[],
+  recorded: ManifestEntry | undefined,
+): Promise<string[]> {
+  const ours = p.artifact.digest;
+  const lines: string[] = [];
+  for (const t of tagPlan) {
+    if (t.kind !== 'moving' || (t.action !== 'add' && t.action !== 'move')) continue;
+    if ((await registry.resolve(p.service.image, t.tag))?.digest !== ours) continue;
+    const target =
+      recorded?.digest && recorded.image === p.image && recorded.digest !== ours
+        ? recorded.digest
+        : t.current;
+    const manifest = target ? await registry.getManifest(p.service.image, target) : undefined;
+    if (!target || !manifest) {
+      lines.push(`${p.image}:${t.tag} stays on ${ours} (there is no digest to set it back to)`);
+      continue;
+    }
+    await registry.putManifest(p.service.image, t.tag, manifest);
+    recordChange(`registry tag ${p.image}:${t.tag} set back to ${target} (the race was lost)`);
+    lines.push(`${p.image}:${t.tag} set back to ${target}`);
+  }
+  return lines;
+}
+
+/**
+ * The error of a manifest step, thrown again; when the race was lost (PromotionRaced), first
+ * settle the moving tags of every promotion in it (the raced service's to what the manifest now
+ * records, the others' back where they were: nothing was pushed) and say so in the message.
+ */
+export async function rethrowAfterSettling(
+  err: unknown,
+  registry: Registry,
+  promotions: readonly { plan: PromotionPlan; tagPlan: TagAction[] }[],
+  dryRun: boolean,
+): Promise<never> {
+  if (!(err instanceof PromotionRaced) || dryRun) throw err;
+  const settled: string[] = [];
+  for (const { plan, tagPlan } of promotions) {
+    const recorded = plan.service.name === err.service ? err.current : undefined;
+    settled.push(...(await settleMovingTags(plan, registry, tagPlan, recorded)));
+  }
+  throw settled.length ? new UserError(`${err.message} Registry: ${settled.join('; ')}.`) : err;
 }
 
 /** The manifest entry a promotion writes (and its commit's trailers read back by the ledger). */

@@ -254,6 +254,20 @@ export async function manifestAtTip(
  * A later attempt finding the service's entry changed since the first has raced with another
  * promotion of that service, which must not be silently overwritten.
  */
+/**
+ * Another promotion of the same service landed while this one ran; nothing was pushed. `current`
+ * is the entry the manifest records now (what the registry's moving tags should show).
+ */
+export class PromotionRaced extends UserError {
+  constructor(
+    message: string,
+    readonly service: string,
+    readonly current: ManifestEntry | undefined,
+  ) {
+    super(message);
+  }
+}
+
 export function refuseIfRaced(
   where: string,
   service: string,
@@ -266,7 +280,9 @@ export function refuseIfRaced(
     current?.digest !== firstSeen?.digest ||
     current?.image !== firstSeen?.image;
   if (moved)
-    throw new UserError(
+    throw new PromotionRaced(
       `Conflict: services.${service} in ${where} changed while this promotion ran, from ${describeEntry(firstSeen)} to ${describeEntry(current)} (another promotion of ${service}); nothing was pushed. Re-run to promote ${version} over it.`,
+      service,
+      current,
     );
 }
