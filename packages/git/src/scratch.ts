@@ -401,14 +401,13 @@ export class ScratchRepo {
         `Could not fetch branch ${JSON.stringify(branch)} from ${redactUrl(this.url)}: ${lastLines(fetched.stderr)}`,
       );
     }
-    const out = await this.git.exec([
-      'log',
-      '--format=%H%x00%P%x00%B%x1e',
-      ...('depth' in range ? [`-n${range.depth}`] : []),
-      tracking,
-      '--',
-    ]);
-    if (out.code !== 0) throw new GitError(['log', tracking], out.code, out.stderr);
+    return this.logCommits([...('depth' in range ? [`-n${range.depth}`] : []), tracking, '--']);
+  }
+
+  /** `git log` of the arguments: each commit with its parents and message, newest first. */
+  private async logCommits(args: string[]): Promise<{ sha: string; parents: string[]; message: string }[]> {
+    const out = await this.git.exec(['log', '--format=%H%x00%P%x00%B%x1e', ...args]);
+    if (out.code !== 0) throw new GitError(['log', ...args], out.code, out.stderr);
     return out.stdout
       .toString('utf8')
       .split('\x1e')
@@ -434,17 +433,7 @@ export class ScratchRepo {
       REMOTE,
       `+refs/heads/${branch}:refs/remotes/${REMOTE}/${branch}`,
     ]);
-    const out = await this.git.exec(['log', '--format=%H%x00%B%x1e', `-n${max}`, '--end-of-options', from]);
-    if (out.code !== 0) throw new GitError(['log', from], out.code, out.stderr);
-    return out.stdout
-      .toString('utf8')
-      .split('\x1e')
-      .map((record) => record.replace(/^\n/, ''))
-      .filter((record) => record.includes('\0'))
-      .map((record) => {
-        const [sha, message] = record.split('\0');
-        return { sha: sha!, message: message ?? '' };
-      });
+    return this.logCommits([`-n${max}`, '--end-of-options', from]);
   }
 
   /** The unified diff a commit introduces (against its parent, or everything for a root commit). */

@@ -152,7 +152,6 @@ function evaluateDefault(value: string | undefined, token: string): string | und
   throw new Error(`runner emulation: unsupported expression in an input default: ${value}`);
 }
 
-/** Run `actions/<name>/dist/index.js` as the runner would. */
 /**
  * The gate keeper: opens the FIFO read-write (so the open never blocks), says it is ready with a
  * file beside it, reads one byte, then becomes node. Perl (Debian's perl-base is essential) and
@@ -179,7 +178,7 @@ export async function runActionsTogether(
     let failed = false;
     for (const run of running) run.catch(() => (failed = true));
     // Every process waits at the gate before it opens (a run that failed to start ends the wait:
-    // the gate still opens, so no shell is left waiting).
+    // the gate still opens, so no process is left waiting).
     while (!failed && readdirSync(dir).filter((f) => f.startsWith('gate.ready.')).length < runs.length)
       await new Promise((r) => setTimeout(r, 10));
     const started = performance.now();
@@ -202,6 +201,7 @@ export async function runActionsTogether(
   }
 }
 
+/** Run `actions/<name>/dist/index.js` as the runner would. */
 export async function runAction(name: string, options: RunOptions): Promise<ActionRun> {
   const dir = join(ROOT, options.actionDir ?? join('actions', name));
   const manifest = parse(readFileSync(join(dir, 'action.yml'), 'utf8')) as ActionYml;
