@@ -42,6 +42,8 @@ import {
 
 export const PENDING_PREFIX = 'refs/sd-actions/pending';
 export const CHANGE_ID_TRAILER = 'Sd-Change-Id';
+/** The longest wait between two looks of a waiting run (a look is one cheap `ls-remote`). */
+const WATCH_MAX_MS = 1000;
 /** How far another runner's clock may be behind ours when it lands our edit. */
 const CLOCK_MARGIN_MS = 120_000;
 const LOCAL_PENDING = 'refs/sd-pending';
@@ -191,14 +193,15 @@ export async function updateBranchCombining<T>(
   let takeOver = false;
   /**
    * Watch our pending edit with one `ls-remote` per look (names only: no objects move), at
-   * intervals of about the time our last round took; return (the look kept in `looked`) when it
+   * intervals of about the time our last round took, at most a second (on a busy machine a
+   * round is long, and waiting a round after the landing leaves the CPU idle); return (the look kept in `looked`) when it
    * is gone, when it is first in line, or when the branch did not move for five looks (the run
    * ahead is gone or stuck: take over). `behind`: other edits were pending before ours, so the
    * next landing most likely carries ours: the first look waits about a round for it.
    */
   const watch = async (roundMs: number, behind: boolean) => {
     const random = policy.random ?? Math.random;
-    const round = Math.min(policy.maxMs, Math.max(100, roundMs));
+    const round = Math.min(policy.maxMs, WATCH_MAX_MS, Math.max(100, roundMs));
     let seen: string | undefined;
     let still = 0;
     for (let look = 1; look <= policy.maxRounds; look++) {
