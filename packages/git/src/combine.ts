@@ -205,9 +205,9 @@ export async function updateBranchCombining<T>(
     let seen: string | undefined;
     let still = 0;
     for (let look = 1; look <= policy.maxRounds; look++) {
-      // The first look comes soon (the first in line lands at once), or when a run behind others
-      // expects the landing that carries its edit; later looks about one round apart.
-      const factor = look > 1 ? 0.5 + random() : behind ? 1 + random() / 2 : 0.25 + random() / 2;
+      // The first look comes at once (the first in line lands without delay), or when a run behind
+      // others expects the landing that carries its edit; later looks about one round apart.
+      const factor = look > 1 ? 0.5 + random() : behind ? 1 + random() / 2 : random() / 4;
       await sleep(Math.round(factor * round));
       looked = await lookRemote(repo, branch);
       const line = looked.pending.filter((p) => p.ref === ownRef || isFresh(p.ref));
@@ -364,7 +364,9 @@ export async function updateBranchCombining<T>(
     log(`branch ${branch} moved (${pushed.detail}); published the edit for the next landing`);
     await watch(
       now() - started,
-      look.pending.some((p) => p.ref !== ownRef && isFresh(p.ref)),
+      // Behind: an older edit was pending (its owner lands next); a run first in line whose
+      // landing lost looks again at once.
+      look.pending.some((p) => p.ref !== ownRef && isFresh(p.ref) && byArrival(p, { ref: ownRef }) < 0),
     );
   }
 }
