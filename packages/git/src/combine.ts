@@ -194,10 +194,10 @@ export async function updateBranchCombining<T>(
   /**
    * Watch our pending edit with one `ls-remote` per look (names only: no objects move), at
    * intervals of about the time our last round took, at most a second (on a busy machine a
-   * round is long, and waiting a round after the landing leaves the CPU idle); return (the look kept in `looked`) when it
-   * is gone, when it is first in line, or when the branch did not move for five looks (the run
-   * ahead is gone or stuck: take over). `behind`: other edits were pending before ours, so the
-   * next landing most likely carries ours: the first look waits about a round for it.
+   * round is long, and waiting a round after the landing leaves the CPU idle). Return (the look
+   * kept in `looked`) when it is gone, when it is first in line, or when the branch did not move
+   * for five looks (the run ahead is gone or stuck: take over). `behind`: an older edit was
+   * pending, so the next landing most likely carries ours: the first look waits about a round.
    */
   const watch = async (roundMs: number, behind: boolean) => {
     const random = policy.random ?? Math.random;
