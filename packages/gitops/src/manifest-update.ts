@@ -251,10 +251,6 @@ export async function manifestAtTip(
 }
 
 /**
- * A later attempt finding the service's entry changed since the first has raced with another
- * promotion of that service, which must not be silently overwritten.
- */
-/**
  * Another promotion of the same service landed while this one ran; nothing was pushed. `current`
  * is the entry the manifest records now (what the registry's moving tags should show).
  */
@@ -268,6 +264,10 @@ export class PromotionRaced extends UserError {
   }
 }
 
+/**
+ * A later attempt finding the service's entry changed since the first has raced with another
+ * promotion of that service, which must not be silently overwritten.
+ */
 export function refuseIfRaced(
   where: string,
   service: string,
