@@ -2,8 +2,8 @@
  * promote's fixed git cost (issue 8, the race margin): every git process a run starts is paid again
  * by each of the runs in a burst. A from-build promotion into an entry environment whose branch
  * exists is counted through a `git` on PATH that logs each start and runs the real git; the bound
- * is the work the promotion needs (list the remote's refs, fetch the branches and read the
- * manifests once, then one round of commit, push and diff), not a timing.
+ * is the work the promotion needs (list the branches, fetch them and read the manifests once,
+ * then one round of commit, push and diff), not a timing.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -75,9 +75,9 @@ const promote = async (service: string, counted = false) => {
 test('a from-build promotion into dev starts at most 9 git processes, and reports as before', async () => {
   await promote('alpha');
   const { run, digest, starts } = await promote('beta', true);
-  // config --get (the workspace's remote), init, ls-remote (every ref: also the round's first
-  // look for pending promotions), fetch + cat-file of every environment branch, then one round
-  // on the tip already fetched: ls-tree, fast-import, push, and the diff for the log.
+  // config --get (the workspace's remote), init, ls-remote --heads (also the round's first
+  // look), fetch + cat-file of every environment branch, then one round on the tip already
+  // fetched: ls-tree, fast-import, push, and the diff for the log.
   if (starts.length > 9) throw new Error(`${starts.length} git processes:\n${starts.join('\n')}`);
   expect(starts.filter((s) => s.startsWith('init'))).toHaveLength(1);
   expect(starts.filter((s) => s.startsWith('ls-remote'))).toHaveLength(1);

@@ -1,9 +1,9 @@
 /**
  * ScratchRepo.open writes its config itself (one git process): git must read back what it wrote.
- * listRemote lists every ref once and keeps the listing for one later reader.
+ * listBranches lists the branches once and keeps the listing for one later reader.
  */
 import { expect, test } from '@jest/globals';
-import { headsOf, refsUnder, ScratchRepo } from '@sd-actions/git';
+import { refsUnder, ScratchRepo } from '@sd-actions/git';
 import { commit, git, originAndClone, removeDir, tempDir } from '@sd-actions/testkit';
 
 test.each([
@@ -25,7 +25,7 @@ test.each([
   }
 });
 
-test('listRemote lists branches, tags (peeled) and other refs once, and keeps the listing for one reader', async () => {
+test('listBranches lists the branches (no other refs) once, and keeps the listing for one reader', async () => {
   const root = tempDir('scratch-list-');
   try {
     const { origin, work } = originAndClone(root);
@@ -34,24 +34,30 @@ test('listRemote lists branches, tags (peeled) and other refs once, and keeps th
     git(work, 'push', '-q', 'origin', 'main', 'svc/1.0.0', `${first}:refs/sd-actions/pending/env/x`);
     const repo = await ScratchRepo.open({ url: origin, tempRoot: root });
     try {
-      const listing = await repo.listRemote();
-      expect(headsOf(listing)).toEqual(new Map([['main', first]]));
-      const tag = refsUnder(listing, 'refs/tags/').get('svc/1.0.0')!;
-      expect(tag.commit).toBe(first);
-      expect(tag.sha).not.toBe(first); // the annotated tag object, peeled to its commit
-      expect(listing.get('refs/sd-actions/pending/env/x')).toBe(first);
-      expect(repo.takeListing()).toEqual(listing);
+      expect(await repo.listBranches()).toEqual(new Map([['main', first]]));
+      expect(repo.takeListing()).toEqual(new Map([['refs/heads/main', first]]));
       expect(repo.takeListing()).toBeUndefined();
     } finally {
       await repo.dispose();
     }
     const unreachable = await ScratchRepo.open({ url: `${root}/missing.git`, tempRoot: root });
     try {
-      await expect(unreachable.listRemote()).rejects.toThrow(/^Could not list the branches of origin/);
+      await expect(unreachable.listBranches()).rejects.toThrow(/^Could not list the branches of origin/);
     } finally {
       await unreachable.dispose();
     }
   } finally {
     removeDir(root);
   }
+});
+
+test('refsUnder peels annotated tags in a listing', () => {
+  const listing = new Map([
+    ['refs/tags/svc/1.0.0', 'a'.repeat(40)],
+    ['refs/tags/svc/1.0.0^{}', 'b'.repeat(40)],
+    ['refs/heads/main', 'c'.repeat(40)],
+  ]);
+  expect(refsUnder(listing, 'refs/tags/')).toEqual(
+    new Map([['svc/1.0.0', { name: 'svc/1.0.0', sha: 'a'.repeat(40), commit: 'b'.repeat(40) }]]),
+  );
 });

@@ -18,7 +18,7 @@ import {
   type ServiceConfig,
 } from '@sd-actions/core';
 import { getString, log, now } from '@sd-actions/action-kit';
-import { branchesContaining, Git, headsOf, refsUnder, type ScratchRepo } from '@sd-actions/git';
+import { branchesContaining, Git, listRemoteRefs, type ScratchRepo } from '@sd-actions/git';
 import { manifestPathOf, prefetchEnvironments, readEnvironment, readQuarantine } from '@sd-actions/gitops';
 import { chooseVersion } from './version.js';
 import { checkApproval, verificationGate, type ApprovalOutcome } from './gates.js';
@@ -52,11 +52,10 @@ export async function planPromotion(
   build?: { digest: string; commit: string },
 ): Promise<PromotionPlan> {
   const { config, to, fromName, context } = inp;
-  // The remote's refs (one ls-remote: its branches, tags and pending promotions, also the first
-  // look of the manifest commit), then every environment branch and its manifest in one fetch
-  // and one read: the reads below, the edit's first attempt and the summary use them.
-  const listing = await repo.listRemote();
-  const heads = headsOf(listing);
+  // The remote's branches (one ls-remote, also the first look of the manifest commit), then every
+  // environment branch and its manifest in one fetch and one read: the reads below, the edit's
+  // first attempt and the summary use them.
+  const heads = await repo.listBranches();
   await prefetchEnvironments(repo, config, heads);
   // 1. The artifact.
   const image = imageRepository(config, service);
@@ -95,7 +94,9 @@ export async function planPromotion(
   });
   const release = classifyVersion(version) === 'release';
   const tagName = release ? releaseTagName(config, service.name, version) : undefined;
-  const existingTag = tagName ? refsUnder(listing, 'refs/tags/').get(tagName) : undefined;
+  const existingTag = tagName
+    ? (await listRemoteRefs(repo.git, 'origin', 'refs/tags/')).get(tagName)
+    : undefined;
   const releaseBranch = release ? releaseBranchName(config, service.name, version) : undefined;
 
   // The source commit must be in origin, on a branch that is not a GitOps branch, before the

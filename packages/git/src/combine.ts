@@ -224,7 +224,9 @@ export async function updateBranchCombining<T>(
 
   for (let attempt = 1; ; attempt++) {
     const started = now();
-    // The first look may be the listing the caller just took (ScratchRepo.listRemote).
+    // The first look may be the caller's listing of the branches (ScratchRepo.listBranches): it
+    // shows the tip but no pending refs (they are not branches), so a first attempt assumes none
+    // and pushes; losing, it publishes and looks like any other run.
     const listing = attempt === 1 ? repo.takeListing() : undefined;
     const look = looked ?? (listing ? lookIn(listing, branch) : await lookRemote(repo, branch));
     looked = undefined;

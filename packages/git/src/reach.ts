@@ -43,14 +43,6 @@ export async function listRemoteHeads(git: Git, url: string): Promise<Map<string
   return tips;
 }
 
-/** The branches (name → tip) in an `ls-remote` listing (ScratchRepo.listRemote). */
-export function headsOf(listing: ReadonlyMap<string, string>): Map<string, string> {
-  const tips = new Map<string, string>();
-  for (const [ref, sha] of listing)
-    if (ref.startsWith('refs/heads/')) tips.set(ref.slice('refs/heads/'.length), sha);
-  return tips;
-}
-
 function candidatesOf(options: ReachOptions, tips: ReadonlyMap<string, string>): string[] {
   return [...tips.keys()].filter(
     (b) => (options.branches === undefined || options.branches.includes(b)) && !options.exclude?.includes(b),

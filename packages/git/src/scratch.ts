@@ -102,30 +102,33 @@ export class ScratchRepo {
   /** File texts by `<commit sha>:<path>` (a commit's content never changes). */
   private readonly texts = new Map<string, string | undefined>();
 
-  /** The remote's refs as listRemote() last listed them, until a reader takes them. */
+  /** The remote's branches as listBranches() last listed them (refname → sha), until taken. */
   private listing: Map<string, string> | undefined;
 
   /**
-   * Every ref of the remote (refname → sha; peeled tags as `<ref>^{}`) with one `ls-remote`, or
-   * a clear error when the remote cannot be reached. The listing is also kept for the next
-   * reader that would list the remote again (takeListing): one listing serves both.
+   * The remote's branches (name → tip) with one `ls-remote --heads` (the remote lists only
+   * `refs/heads/`), or a clear error when it cannot be reached. The listing is also kept for the
+   * next reader that would look at the remote (takeListing): one listing serves both.
    */
-  async listRemote(): Promise<Map<string, string>> {
-    const listed = await this.git.exec(['ls-remote', '--end-of-options', REMOTE]);
+  async listBranches(): Promise<Map<string, string>> {
+    const listed = await this.git.exec(['ls-remote', '--heads', '--end-of-options', REMOTE]);
     if (listed.code !== 0)
       throw new UserError(
         `Could not list the branches of origin (${redactUrl(this.url)}): ${redactUrl(listed.stderr.trim().split('\n').slice(-2).join(' / '))}`,
       );
     const listing = new Map<string, string>();
+    const heads = new Map<string, string>();
     for (const line of listed.stdout.toString('utf8').split('\n')) {
       const [sha, ref] = line.split('\t');
-      if (sha && ref && /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(sha)) listing.set(ref, sha);
+      if (!sha || !ref?.startsWith('refs/heads/') || !SHA.test(sha)) continue;
+      listing.set(ref, sha);
+      heads.set(ref.slice('refs/heads/'.length), sha);
     }
     this.listing = listing;
-    return new Map(listing);
+    return heads;
   }
 
-  /** The listing listRemote() kept, once (then forgotten: a later look lists the remote again). */
+  /** The listing listBranches() kept, once (then forgotten: a later look lists the remote again). */
   takeListing(): Map<string, string> | undefined {
     const listing = this.listing;
     this.listing = undefined;
