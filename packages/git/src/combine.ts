@@ -29,12 +29,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backoffDelay, UserError } from '@sd-actions/core';
+import { UserError } from '@sd-actions/core';
 import { redactUrl } from './auth.js';
 import { GitError } from './git.js';
 import type { ScratchRepo } from './scratch.js';
 import {
-  contentionDelay,
+  lostPushDelay,
   DEFAULT_RETRY,
   type BranchUpdate,
   type UpdateBranchOptions,
@@ -354,10 +354,7 @@ export async function updateBranchCombining<T>(
     lastTip = tip;
     lastDetail = pushed.detail;
     losses++;
-    const delay =
-      lostOnTip <= 2
-        ? contentionDelay(policy, now() - started, losses, policy.random)
-        : backoffDelay(lostOnTip - 2, policy, policy.random);
+    const delay = lostPushDelay(policy, lostOnTip, now() - started, losses);
     if (!published) {
       log(`branch ${branch} moved (${pushed.detail}); trying again in ${delay} ms`);
       await sleep(delay);

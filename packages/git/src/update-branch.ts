@@ -62,6 +62,22 @@ export function contentionDelay(
   return Math.round(random() * window);
 }
 
+/**
+ * The wait after a lost push: losing to a moving branch waits a few round times (contentionDelay);
+ * losing again and again on one tip (a held lock, a remote that keeps refusing) backs off
+ * exponentially in earnest.
+ */
+export function lostPushDelay(
+  policy: RetryPolicy,
+  lostOnTip: number,
+  roundMs: number,
+  losses: number,
+): number {
+  return lostOnTip <= 2
+    ? contentionDelay(policy, roundMs, losses, policy.random)
+    : backoffDelay(lostOnTip - 2, policy, policy.random);
+}
+
 export interface UpdateBranchOptions<T> {
   repo: ScratchRepo;
   branch: string;
@@ -155,12 +171,7 @@ export async function withPushRetry<R>(options: PushRetryOptions<R>): Promise<R>
     lastTip = tip;
     lastDetail = pushed.detail;
     losses++;
-    // Losing to a moving branch: wait a few round times. Losing again and again on one tip (a held
-    // lock, a remote that keeps refusing): back off exponentially in earnest.
-    const delay =
-      lostOnTip <= 2
-        ? contentionDelay(policy, now() - started, losses, policy.random)
-        : backoffDelay(lostOnTip - 2, policy, policy.random);
+    const delay = lostPushDelay(policy, lostOnTip, now() - started, losses);
     log(
       `branch ${branch} moved (${pushed.detail}); redoing ${options.redoing} on the new tip in ${delay} ms`,
     );
